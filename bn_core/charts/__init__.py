@@ -1,0 +1,58 @@
+"""Altair chart builders: pure functions from arrays/DataFrames to charts, sharing one palette.
+
+The palette is Okabe & Ito's colour-blind-safe set, readable on light and dark backgrounds.
+Every page's charts take their colours from here, so "input", "BatchNorm" or "running mean" look
+the same everywhere in the app.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "grey": "#999999",
+}
+
+# Roles: what a colour means, wherever it appears.
+PALETTE = {
+    "input": OKABE_ITO["blue"],
+    "normalized": OKABE_ITO["green"],
+    "output": OKABE_ITO["orange"],
+    "zero": OKABE_ITO["vermillion"],
+    "highlight": OKABE_ITO["vermillion"],
+    "batch": OKABE_ITO["sky"],
+    "running": OKABE_ITO["purple"],
+    "true": OKABE_ITO["grey"],
+    "train": OKABE_ITO["blue"],
+    "test": OKABE_ITO["orange"],
+}
+
+# One colour per method, the same on every page.
+METHOD_COLORS = {
+    "No norm": OKABE_ITO["grey"],
+    "BatchNorm": OKABE_ITO["blue"],
+    "LayerNorm": OKABE_ITO["orange"],
+    "InstanceNorm": OKABE_ITO["purple"],
+    "GroupNorm": OKABE_ITO["green"],
+    "RMSNorm": OKABE_ITO["sky"],
+    "Batch Renorm": OKABE_ITO["vermillion"],
+    "Ghost BN": OKABE_ITO["yellow"],
+}
+
+
+def color_scale(mapping: dict[str, str]) -> alt.Scale:
+    """An Altair colour scale that maps each name in `mapping` to its colour, in that order."""
+    return alt.Scale(domain=list(mapping), range=list(mapping.values()))
+
+
+def zero_rule(axis: str = "x") -> alt.Chart:
+    """A vermillion line at 0 on `axis` ("x" or "y"): the reference every normalized plot carries."""
+    encoding = {axis: alt.datum(0)}
+    return alt.Chart().mark_rule(color=PALETTE["zero"], strokeWidth=2).encode(**encoding)

@@ -1,0 +1,74 @@
+"""URL-bound controls, some shared across pages.
+
+Every control that shapes a view is bound to the URL (`bind="query-params"`), so a copied link reopens
+the same state. Controls made with `shared=True` also carry their value to the other pages of the same
+session: Streamlit scopes widget state to a page, so the value is kept in a session-wide store and
+seeded into the widget when a page renders it without a URL parameter of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+_SHARED = "_shared_controls"
+
+EPS_OPTIONS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+
+
+def _shared_store() -> dict[str, Any]:
+    return st.session_state.setdefault(_SHARED, {})
+
+
+def bound(widget: Callable, label: str, *, key: str, shared: bool = False, **kwargs) -> Any:
+    """Render `widget(label, key=key, bind="query-params", **kwargs)` and return its value.
+
+    shared=True: the value follows the user to the other pages of this session.
+    """
+    if not shared:
+        return widget(label, key=key, bind="query-params", **kwargs)
+    store = _shared_store()
+    if key not in st.query_params and key in store and st.session_state.get(key) != store[key]:
+        st.session_state[key] = store[key]
+
+    def remember() -> None:
+        store[key] = st.session_state[key]
+
+    value = widget(label, key=key, bind="query-params", on_change=remember, **kwargs)
+    store[key] = value
+    return value
+
+
+def format_eps(eps: float) -> str:
+    return "0" if eps == 0 else f"{eps:.0e}"
+
+
+def eps_control(container=st) -> float:
+    """ε, from 0 to 1e-1 on a log scale (default 1e-5), shared across pages."""
+    return bound(
+        container.select_slider, "ε (epsilon)", key="eps", shared=True, options=EPS_OPTIONS, value=1e-5,
+        format_func=format_eps,
+        help="Added to the variance before the square root: keeps the division finite when a feature is "
+             "constant. PyTorch's default is 1e-5, Keras' 1e-3.",
+    )
+
+
+def momentum_control(container=st) -> float:
+    """Momentum in PyTorch's convention (weight of the new batch), shared across pages; shows both readings."""
+    momentum = bound(
+        container.slider, "Momentum (PyTorch: weight of the new batch)", key="momentum", shared=True,
+        min_value=0.01, max_value=1.0, value=0.1, step=0.01,
+        help="PyTorch: running = (1 − m)·running + m·batch, default 0.1. Keras and the seed page state the "
+             "same update with the weight of the old value: Keras momentum = 1 − m (0.9 here means m = 0.1).",
+    )
+    container.caption(f"PyTorch `momentum={momentum:g}` = Keras `momentum={1 - momentum:g}` "
+                      f"(old value kept at {1 - momentum:.0%}, new batch {momentum:.0%}).")
+    return momentum
+
+
+def seed_control(container=st, key: str = "seed") -> int:
+    """A random seed (bound to the URL)."""
+    return bound(container.number_input, "Seed", key=key, min_value=0, max_value=2**31 - 1, value=0, step=1,
+                 help="Same seed, same random numbers: a link with a seed reproduces the view exactly.")

@@ -1,0 +1,39 @@
+"""Page setup and the sidebar every page shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str
+    label: str
+    icon: str
+    summary: str
+
+
+PAGES = (
+    PageInfo("app.py", "Home", ":material/home:", "What batch normalization is, and a map of the lab."),
+    PageInfo("pages/1_Demo.py", "Demo", ":material/tune:",
+             "Push a batch through the layer and watch each feature's distribution move and rescale."),
+    PageInfo("pages/2_Formula.py", "Formula", ":material/functions:",
+             "The forward and backward pass, step by step, with your own numbers substituted."),
+    PageInfo("pages/3_Training_vs_Inference.py", "Training vs inference", ":material/swap_horiz:",
+             "Running statistics, momentum conventions and the classic train/eval pitfalls."),
+    PageInfo("pages/4_Variants.py", "Variants", ":material/grid_view:",
+             "Batch, Layer, Instance, Group and RMS norm: which values share statistics."),
+    PageInfo("pages/5_Why_it_works.py", "Why it works", ":material/science:",
+             "Train small networks with and without batch norm and test the claims yourself."),
+)
+
+
+def page_setup(title: str, icon: str) -> None:
+    """Configure the page (wide layout) and draw the shared sidebar navigation."""
+    st.set_page_config(page_title=f"{title} · BatchNorm Lab", page_icon=icon, layout="wide")
+    with st.sidebar:
+        st.markdown("### BatchNorm Lab")
+        for page in PAGES:
+            st.page_link(page.path, label=page.label, icon=page.icon)
