@@ -34,6 +34,9 @@ PALETTE = {
     "test": OKABE_ITO["orange"],
 }
 
+# Features F0, F1, ... in order, wherever features are coloured.
+FEATURE_COLORS = list(OKABE_ITO.values())  # blue, orange, green, vermillion, purple, sky, yellow, grey
+
 # One colour per method, the same on every page.
 METHOD_COLORS = {
     "No norm": OKABE_ITO["grey"],
