@@ -15,6 +15,11 @@ class PageInfo:
     icon: str
     summary: str
 
+    @property
+    def url_path(self) -> str:
+        """The page's URL path: "" for the home page, "Demo" for pages/1_Demo.py (file name minus its number)."""
+        return "" if self.path == "app.py" else self.path.removeprefix("pages/").removesuffix(".py").split("_", 1)[1]
+
 
 PAGES = (
     PageInfo("app.py", "Home", ":material/home:", "What batch normalization is, and a map of the lab."),

@@ -1,0 +1,95 @@
+"""The app as users meet it in Chromium: deep links on a fresh server, controls, sidebar, themes, sessions."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from tests.browser.conftest import screenshot, start_server, wait_for_app
+from ui.layout import PAGES
+
+SUBPAGES = [info for info in PAGES if info.path != "app.py"]
+
+
+@pytest.fixture
+def fresh_server():
+    proc, url = start_server()
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def assert_healthy(page) -> None:
+    exceptions = page.locator("[data-testid=stException]")
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def sidebar_labels(page) -> list[str]:
+    return [t.strip() for t in page.locator("[data-testid=stSidebar] [data-testid=stPageLink]").all_inner_texts()]
+
+
+@pytest.mark.parametrize("info", SUBPAGES, ids=[i.label for i in SUBPAGES])
+def test_deep_link_on_a_fresh_server(fresh_server, page, info):
+    """The first request to a fresh server is a deep link with a parameter: the page, its state and our sidebar show."""
+    page.goto(f"{fresh_server}/{info.url_path}?eps=0.001")
+    wait_for_app(page)
+    assert_healthy(page)
+    assert sidebar_labels(page) == [p.label for p in PAGES]
+    assert page.title().startswith(info.label)
+    assert page.locator("[data-testid=stSidebarNav]").count() == 0, "Streamlit's raw file-name navigation is shown"
+    assert "eps=0.001" in page.url
+
+
+@pytest.mark.parametrize("info", SUBPAGES, ids=[i.label for i in SUBPAGES])
+def test_a_control_change_reruns_and_updates_the_url(server_url, page, info):
+    page.goto(f"{server_url}/{info.url_path}")
+    wait_for_app(page)
+    slider = page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]").first
+    before = page.url
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda url: url != before, timeout=10_000)
+    wait_for_app(page)
+    assert_healthy(page)
+
+
+def test_sidebar_moves_between_pages(server_url, page):
+    page.goto(server_url)
+    wait_for_app(page)
+    for info in SUBPAGES:
+        page.locator("[data-testid=stSidebar] [data-testid=stPageLink]").get_by_text(info.label, exact=True).click()
+        page.wait_for_url(f"**/{info.url_path}*")
+        wait_for_app(page)
+        assert_healthy(page)
+        assert page.title().startswith(info.label)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_renders_in_both_themes(server_url, browser, scheme):
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    for info in PAGES:
+        page.goto(f"{server_url}/{info.url_path}")
+        wait_for_app(page)
+        assert_healthy(page)
+        assert page.locator("[data-testid=stVegaLiteChart], [data-testid=stGraphVizChart]").count() > 0
+        screenshot(page, f"{pathlib.Path(info.path).stem}-{scheme}")
+    context.close()
+
+
+def test_sessions_do_not_share_state(server_url, browser):
+    """Two visitors at once: one moving ε must not move the other's."""
+    first, second = browser.new_page(), browser.new_page()
+    for p in (first, second):
+        p.goto(f"{server_url}/Formula")
+        wait_for_app(p)
+    thumb = "[data-testid=stMain] [data-testid=stSliderThumbValue]"
+    eps_before = second.locator(thumb).first.inner_text()
+    first.goto(f"{server_url}/Formula?eps=0.1")
+    wait_for_app(first)
+    assert first.locator(thumb).first.inner_text() != eps_before
+    second.reload()
+    wait_for_app(second)
+    assert second.locator(thumb).first.inner_text() == eps_before
+    assert "eps" not in second.url
