@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1.element_tree import Widget
 
 from tests.conftest import open_page
+from ui.controls import format_eps
 from ui.layout import PAGES
 
 
@@ -53,5 +54,5 @@ def test_epsilon_and_momentum_follow_the_user_across_pages():
 def test_a_link_parameter_wins_over_the_session_value():
     at = open_page("pages/1_Demo.py")
     at.select_slider(key="eps").set_value(1e-3).run()
-    fresh = open_page("pages/2_Formula.py", query={"eps": "0.01"})
+    fresh = open_page("pages/2_Formula.py", query={"eps": format_eps(1e-2)})
     assert fresh.select_slider(key="eps").value == 1e-2

@@ -26,19 +26,20 @@ def assert_healthy(page) -> None:
 
 
 def sidebar_labels(page) -> list[str]:
-    return [t.strip() for t in page.locator("[data-testid=stSidebar] [data-testid=stPageLink]").all_inner_texts()]
+    links = page.locator("[data-testid=stSidebar] [data-testid=stPageLink] [data-testid=stMarkdownContainer]")
+    return [t.strip() for t in links.all_inner_texts()]
 
 
 @pytest.mark.parametrize("info", SUBPAGES, ids=[i.label for i in SUBPAGES])
 def test_deep_link_on_a_fresh_server(fresh_server, page, info):
     """The first request to a fresh server is a deep link with a parameter: the page, its state and our sidebar show."""
-    page.goto(f"{fresh_server}/{info.url_path}?eps=0.001")
+    page.goto(f"{fresh_server}/{info.url_path}?eps=1e-03")
     wait_for_app(page)
     assert_healthy(page)
     assert sidebar_labels(page) == [p.label for p in PAGES]
     assert page.title().startswith(info.label)
     assert page.locator("[data-testid=stSidebarNav]").count() == 0, "Streamlit's raw file-name navigation is shown"
-    assert "eps=0.001" in page.url
+    assert "eps=1e-03" in page.url
 
 
 @pytest.mark.parametrize("info", SUBPAGES, ids=[i.label for i in SUBPAGES])
@@ -86,7 +87,7 @@ def test_sessions_do_not_share_state(server_url, browser):
         wait_for_app(p)
     thumb = "[data-testid=stMain] [data-testid=stSliderThumbValue]"
     eps_before = second.locator(thumb).first.inner_text()
-    first.goto(f"{server_url}/Formula?eps=0.1")
+    first.goto(f"{server_url}/Formula?eps=1e-01")
     wait_for_app(first)
     assert first.locator(thumb).first.inner_text() != eps_before
     second.reload()
