@@ -1,0 +1,42 @@
+"""The Formula page in Debian's Chromium: a deep link renders KaTeX formulas with its state; a control updates them."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from bn_core.data import seed_example_batch
+from tests.browser.conftest import screenshot, wait_for_app
+from ui.controls import format_eps
+
+X = seed_example_batch()
+TALL = {"width": 1400, "height": 7600}  # Streamlit scrolls inside the page: a tall viewport shows all of it
+
+
+def mean_formula(page):
+    """The batch-mean formula as KaTeX rendered it (its HTML, not the TeX source it keeps for screen readers)."""
+    return page.locator(".katex-display .katex-html").filter(has_text=re.compile("^μB")).first
+
+
+def test_deep_link_renders_formulas_and_a_control_updates_them(page, server_url):
+    page.goto(f"{server_url}/Formula?feature=2&eps={format_eps(1e-3)}")
+    wait_for_app(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator(".katex").count() >= 15
+    expect(page.get_by_text("Walking through feature F2 of the seed example batch")).to_be_visible()
+    expect(page.get_by_text("ε = 1e-03.", exact=False)).to_be_visible()
+    expect(mean_formula(page)).to_contain_text(f"=8{'+'.join(f'{v:g}' for v in X[:, 2])}")
+    expect(mean_formula(page)).to_contain_text(f"={X[:, 2].mean():.4g}")
+    expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(1)
+    expect(page.locator("[data-testid=stGraphVizChart] svg")).to_have_count(1)
+
+    page.locator("[data-testid=stSidebar] [data-testid=stRadio]").first.get_by_text("3", exact=True).click()
+    expect(page.get_by_text("Walking through feature F3")).to_be_visible()
+    wait_for_app(page)
+    expect(mean_formula(page)).to_contain_text(f"={X[:, 3].mean():.4g}")
+    assert "feature=3" in page.url and "eps=1e-03" in page.url
+
+    page.set_viewport_size(TALL)
+    page.wait_for_timeout(500)  # let the chart and graph re-lay out at the new size
+    screenshot(page, "formula")
