@@ -30,7 +30,10 @@ def bound(widget: Callable, label: str, *, key: str, shared: bool = False, **kwa
     if not shared:
         return widget(label, key=key, bind="query-params", **kwargs)
     store = _shared_store()
-    if key not in st.query_params and key in store and st.session_state.get(key) != store[key]:
+    if key not in st.query_params and key in store:
+        # Without a URL parameter the widget would start at its default on a page it was not rendered on yet
+        # (st.session_state.get(key) may still report the other page's widget). Setting it through session state
+        # also makes Streamlit write the value into this page's URL.
         st.session_state[key] = store[key]
 
     def remember() -> None:

@@ -72,6 +72,12 @@ def server_url():
 
 
 @pytest.fixture(scope="session")
+def base_url(server_url):
+    """pytest-playwright's base URL: our server (its own fallback warns, which this suite treats as an error)."""
+    return server_url
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     _require_chromium()
     return {
