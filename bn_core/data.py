@@ -76,16 +76,22 @@ def standard_sample(rng: np.random.Generator, distribution: str, n: int) -> np.n
 
 def make_batch(specs: list[FeatureSpec], batch_size: int, seed: int | np.random.Generator = 0) -> np.ndarray:
     """A batch of shape (batch_size, len(specs)): column j drawn from specs[j], reproducible for a seed."""
-    if batch_size < 1 or not specs:
-        raise ValueError(f"need batch_size >= 1 and at least one feature, got {batch_size} and {len(specs)}")
+    if int(batch_size) != batch_size or batch_size < 1 or not specs:
+        raise ValueError(f"need an integer batch_size >= 1 and at least one feature, got {batch_size} and {len(specs)}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    columns = [spec.mean + spec.scale * standard_sample(rng, spec.distribution, batch_size) for spec in specs]
+    columns = [spec.mean + spec.scale * standard_sample(rng, spec.distribution, int(batch_size)) for spec in specs]
     return np.stack(columns, axis=1)
 
 
 def seed_like_specs(num_features: int = 4) -> list[FeatureSpec]:
-    """Feature populations resembling the seed batch: different means and scales per feature."""
+    """`num_features` feature populations resembling the seed batch: different means and scales per feature.
+
+    The first four are normal, like the seed batch's columns; the following ones cycle through the other shapes.
+    """
+    if int(num_features) != num_features or num_features < 1:
+        raise ValueError(f"num_features must be a positive integer, got {num_features}")
     base = [FeatureSpec("normal", 0.0, 2.5), FeatureSpec("normal", 12.75, 2.2),
             FeatureSpec("normal", 17.5, 4.5), FeatureSpec("normal", 30.6, 3.9)]
-    extra = [FeatureSpec(d, 5.0 * i, 1.0 + i) for i, d in enumerate(DISTRIBUTIONS[1:], start=1)]
+    others = DISTRIBUTIONS[1:]
+    extra = [FeatureSpec(others[(i - 1) % len(others)], 5.0 * i, 1.0 + i) for i in range(1, int(num_features) - 3)]
     return (base + extra)[:num_features]

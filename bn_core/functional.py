@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stats import as_float_array, count_reduced, mean_and_deviations
+from .stats import as_float_array, count_reduced, group_sum, mean_and_deviations
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ def _channel_param(p, num_channels: int, name: str, dtype) -> np.ndarray | None:
         return None
     p = np.asarray(p, dtype=dtype)
     if p.shape != (num_channels,):
-        raise ValueError(f"{name} must have shape ({num_channels},) to match the {num_channels} channels, got {p.shape}")
+        raise ValueError(
+            f"{name} must have shape ({num_channels},) to match the {num_channels} channels, got {p.shape}"
+        )
     return p
 
 
@@ -106,6 +108,7 @@ def normalize_forward(
     _check_eps(eps)
     xv = x if view_shape is None else x.reshape(view_shape)
     view_shape = xv.shape
+    m = count_reduced(view_shape, stat_axes)
     with np.errstate(divide="ignore", invalid="ignore"):
         if stats is not None:
             mean = np.asarray(stats[0], dtype=x.dtype)
@@ -113,19 +116,24 @@ def normalize_forward(
             deviations = xv - mean
         elif centered:
             mean, deviations = mean_and_deviations(xv, stat_axes)
-            var = np.square(deviations).mean(axis=stat_axes, keepdims=True)
+            var = (group_sum(deviations, stat_axes, deviations) / m).astype(x.dtype)
         else:
             deviations = xv
             mean = np.zeros((1,) * xv.ndim, dtype=x.dtype)
-            var = np.square(xv).mean(axis=stat_axes, keepdims=True)
+            var = (group_sum(xv, stat_axes, xv) / m).astype(x.dtype)
         invstd = 1.0 / np.sqrt(var + x.dtype.type(eps))
-        xhat = (deviations * invstd).reshape(x.shape)
+        # deviations is a fresh array except for RMSNorm, where it is the input: scale it in place when we own it.
+        xhat = xv * invstd if deviations is xv else np.multiply(deviations, invstd, out=deviations)
+        xhat = xhat.reshape(x.shape)
     param_axes = tuple(i for i, d in enumerate(param_bshape) if d == 1)
-    param_shape = _squeeze_to(param_bshape, param_axes)
+    given = gamma if gamma is not None else beta
+    # gamma's own shape: a size-1 axis of param_bshape may be a real axis of gamma (one channel, for instance).
+    param_shape = _squeeze_to(param_bshape, param_axes) if given is None else np.shape(given)
     gamma_b = None if gamma is None else np.asarray(gamma, dtype=x.dtype).reshape(param_bshape)
     y = xhat if gamma_b is None else xhat * gamma_b
     if beta is not None:
-        y = y + np.asarray(beta, dtype=x.dtype).reshape(param_bshape)
+        beta_b = np.asarray(beta, dtype=x.dtype).reshape(param_bshape)
+        y = y + beta_b if y is xhat else np.add(y, beta_b, out=y)
     cache = NormCache(
         xhat=xhat, mean=mean, var=var, invstd=invstd, gamma=gamma_b, has_beta=beta is not None,
         view_shape=view_shape, stat_axes=tuple(stat_axes), param_axes=param_axes, param_shape=param_shape,
@@ -149,24 +157,48 @@ def norm_backward(dy, cache: NormCache) -> tuple[np.ndarray, np.ndarray | None, 
         dx     = invstd * g                                        (fixed statistics, BatchNorm eval)
     dy: x's shape. Returns (dx, dgamma, dbeta); dgamma/dbeta are None when the layer has no gamma/beta.
     """
-    dy = np.asarray(dy, dtype=cache.xhat.dtype)
+    dtype = cache.xhat.dtype
+    dy = np.asarray(dy, dtype=dtype)
     if dy.shape != cache.xhat.shape:
         raise ValueError(f"dy must have the output's shape {cache.xhat.shape}, got {dy.shape}")
-    dbeta = dy.sum(axis=cache.param_axes).reshape(cache.param_shape) if cache.has_beta else None
+    param_axes = cache.param_axes
+    dbeta = group_sum(dy, param_axes).astype(dtype).reshape(cache.param_shape) if cache.has_beta else None
     dgamma = None
-    g = dy
+    g, scale = dy, cache.invstd
     if cache.gamma is not None:
-        dgamma = (dy * cache.xhat).sum(axis=cache.param_axes).reshape(cache.param_shape)
-        g = dy * cache.gamma
-    gv = g.reshape(cache.view_shape)
+        dgamma = group_sum(dy, param_axes, cache.xhat).astype(dtype).reshape(cache.param_shape)
+        if _gamma_factors_out(cache):
+            # Batch and instance norm: one gamma per normalized group, so it factors out of mean(g) and
+            # mean(g * xhat), and g = dy * gamma is never formed.
+            scale = cache.invstd * cache.gamma
+        else:
+            g = dy * cache.gamma
+    g = g.reshape(cache.view_shape)
     if not cache.batch_stats:
-        return (gv * cache.invstd).reshape(dy.shape), dgamma, dbeta
-    xv = cache.xhat.reshape(cache.view_shape)
+        return (g * scale).reshape(dy.shape), dgamma, dbeta
+    dx = _centered_gradient(g, cache.xhat.reshape(cache.view_shape), cache)
+    dx *= scale
+    return dx.reshape(dy.shape), dgamma, dbeta
+
+
+def _gamma_factors_out(cache: NormCache) -> bool:
+    """True when every normalized group shares one gamma: statistics taken in x's own shape, over axes that
+    gamma is also shared across (batch norm, instance norm; not layer or group norm)."""
+    return cache.view_shape == cache.xhat.shape and set(cache.stat_axes) <= set(cache.param_axes)
+
+
+def _centered_gradient(g: np.ndarray, xv: np.ndarray, cache: NormCache) -> np.ndarray:
+    """g - mean(g) - xhat * mean(g * xhat) per normalized group (without the mean(g) term for RMSNorm).
+
+    g, xv: the upstream gradient and xhat in the view shape. Returns a new array of that shape, built in place:
+    four passes over memory and no other full-size temporary.
+    """
+    m = cache.group_size
     axes = cache.stat_axes
-    inner = gv - xv * (gv * xv).mean(axis=axes, keepdims=True)
+    dx = np.multiply(xv, (group_sum(g, axes, xv) / m).astype(xv.dtype))
     if cache.centered:
-        inner = inner - gv.mean(axis=axes, keepdims=True)
-    return (cache.invstd * inner).reshape(dy.shape), dgamma, dbeta
+        dx += (group_sum(g, axes) / m).astype(xv.dtype)
+    return np.subtract(g, dx, out=dx)
 
 
 def batch_norm_axes(ndim: int) -> tuple[int, ...]:
@@ -204,7 +236,9 @@ def batch_norm_forward(
     bshape = _channel_broadcast_shape(x)
     if training:
         m = count_reduced(x.shape, axes)
-        if m <= 1 and not allow_single_value:
+        if m == 0:
+            raise ValueError(f"batch_norm got an empty batch (input size {x.shape}): there is nothing to normalize")
+        if m == 1 and not allow_single_value:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {x.shape}: the batch "
                 "variance of a single value is 0, so nothing is left to normalize. Use a batch of at least 2, "
@@ -220,7 +254,9 @@ def batch_norm_forward(
     )
 
 
-def layer_norm_forward(x, normalized_shape, gamma=None, beta=None, *, eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
+def layer_norm_forward(
+    x, normalized_shape, gamma=None, beta=None, *, eps: float = 1e-5
+) -> tuple[np.ndarray, NormCache]:
     """Layer normalization (torch.nn.functional.layer_norm): statistics per sample over the trailing axes.
 
     x: (*, *normalized_shape). gamma, beta: normalized_shape (elementwise). Returns (y, cache).
@@ -290,7 +326,9 @@ def instance_norm_forward(x, gamma=None, beta=None, *, eps: float = 1e-5) -> tup
     c = x.shape[1]
     gamma = _channel_param(gamma, c, "gamma", x.dtype)
     beta = _channel_param(beta, c, "beta", x.dtype)
-    return normalize_forward(x, stat_axes=axes, param_bshape=_channel_broadcast_shape(x), gamma=gamma, beta=beta, eps=eps)
+    return normalize_forward(
+        x, stat_axes=axes, param_bshape=_channel_broadcast_shape(x), gamma=gamma, beta=beta, eps=eps
+    )
 
 
 def rms_norm_forward(x, normalized_shape, gamma=None, *, eps: float = 1e-6) -> tuple[np.ndarray, NormCache]:

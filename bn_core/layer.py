@@ -48,10 +48,12 @@ class BatchNorm:
                  track_running_stats: bool = True, *, convention: str = "pytorch"):
         if int(num_features) != num_features or num_features < 1:
             raise ValueError(f"num_features must be a positive integer, got {num_features}")
-        if eps < 0:
-            raise ValueError(f"eps must be >= 0, got {eps}")
+        if not np.isfinite(eps) or eps < 0:
+            raise ValueError(f"eps must be a finite number >= 0, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1] (PyTorch's convention: weight of the new batch), got {momentum}")
+            raise ValueError(
+                f"momentum must be in [0, 1] (PyTorch's convention: weight of the new batch), got {momentum}"
+            )
         if convention not in CONVENTIONS:
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
         self.num_features = int(num_features)
