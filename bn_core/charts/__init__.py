@@ -46,7 +46,7 @@ METHOD_COLORS = {
     "GroupNorm": OKABE_ITO["green"],
     "RMSNorm": OKABE_ITO["sky"],
     "Batch Renorm": OKABE_ITO["vermillion"],
-    "Ghost BN": OKABE_ITO["yellow"],
+    "Ghost BN": "#882255",  # Paul Tol's wine: Okabe-Ito yellow is too faint on white
 }
 
 
