@@ -44,6 +44,15 @@ def bound(widget: Callable, label: str, *, key: str, shared: bool = False, **kwa
     return value
 
 
+def set_control(key: str, value: Any) -> None:
+    """Change a bound control from code (e.g. in a button's callback); a shared control's session-wide copy
+    changes with it, or `bound` would restore the old value on the next run."""
+    st.session_state[key] = value
+    store = _shared_store()
+    if key in store:
+        store[key] = value
+
+
 def format_eps(eps: float) -> str:
     return "0" if eps == 0 else f"{eps:.0e}"
 
