@@ -4,6 +4,10 @@ FROM python:3.11-slim
 
 WORKDIR /app
 
+# One BLAS thread per server: concurrent sessions share the cores, and multithreaded matrix products in the
+# training lab slow down badly under contention.
+ENV OPENBLAS_NUM_THREADS=1
+
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 
 COPY requirements.txt .

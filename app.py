@@ -3,6 +3,7 @@
 import streamlit as st
 
 import bn_core
+from bn_core.charts import vega_lite_spec
 from bn_core.charts.home import before_after_chart
 from ui.layout import PAGES, page_setup
 
@@ -10,9 +11,9 @@ page_setup("Home", "🧪")
 
 
 @st.cache_data
-def preview_chart():
+def preview_spec() -> dict:
     x = bn_core.seed_example_batch()
-    return before_after_chart(x, bn_core.batch_norm(x))
+    return vega_lite_spec(before_after_chart(x, bn_core.batch_norm(x)))
 
 
 st.title("🧪 BatchNorm Lab")
@@ -26,7 +27,7 @@ st.markdown(
     "match PyTorch to float64 precision."
 )
 st.latex(r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}, \qquad y_i = \gamma\,\hat x_i + \beta")
-st.altair_chart(preview_chart(), width="stretch")
+st.vega_lite_chart(preview_spec(), width="stretch")
 st.caption("The seed example batch (8 samples × 4 features) before and after batch normalization with γ = 1, β = 0. "
            "The vermillion line marks zero.")
 

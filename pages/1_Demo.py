@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bn_core.charts import vega_lite_spec
 from bn_core.charts.demo import distribution_chart, distribution_datasets
 from bn_core.data import DISTRIBUTIONS, FeatureSpec, make_batch, seed_example_batch, seed_like_specs
 from bn_core.demo import (
@@ -79,7 +80,7 @@ def running_statistics(steps: int, momentum: float, seed: int, specs, batch_size
 def chart_spec(num_features: int, normalized_subtitle: str) -> dict:
     """The distribution chart as a Vega-Lite spec without data: Altair takes ~100 ms to build and validate it,
     so it is built once per shape; each rerun only attaches the datasets."""
-    return distribution_chart(num_features, normalized_subtitle).to_dict()
+    return vega_lite_spec(distribution_chart(num_features, normalized_subtitle))
 
 
 # ---------------------------------------------------------------- callbacks (run before the next rerun)

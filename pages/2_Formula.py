@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bn_core.charts import vega_lite_spec
 from bn_core.charts.formula import (
     channel_frame,
     dx_terms_frame,
@@ -89,7 +90,7 @@ def feature_map_spec(seed: int, eps: float, channel: int, stage: str) -> dict:
     """The conv grid chart as a validated Vega-Lite spec: Altair's validation costs ~25 ms, so it runs once."""
     walk = cached_conv_walk(seed, eps)
     values = {"input": walk.x, "normalized": walk.xhat, "output": walk.y}[stage]
-    return feature_map_chart(values, channel, value_format=".1f" if stage == "input" else ".2f").to_dict()
+    return vega_lite_spec(feature_map_chart(values, channel, value_format=".1f" if stage == "input" else ".2f"))
 
 
 # ---------------------------------------------------------------- sections

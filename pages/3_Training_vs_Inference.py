@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
+from bn_core.charts import vega_lite_spec
 from bn_core.charts.running import (
     batch_size_chart,
     batch_size_frame,
@@ -15,7 +16,6 @@ from bn_core.charts.running import (
     same_sample_chart,
     same_sample_frame,
     shown_steps,
-    vega_lite_spec,
 )
 from bn_core.codegen import FRAMEWORKS, constructor_snippets
 from bn_core.data import DISTRIBUTIONS

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from bn_core.charts.training import SWEEPS, ExperimentView, chart_spec, decision_chart, experiment_view
+from bn_core.charts import vega_lite_spec
+from bn_core.charts.training import SWEEPS, ExperimentView, decision_chart, experiment_view
 from bn_core.experiments import (
     EXPERIMENTS,
     INIT_GRID,
@@ -137,7 +138,7 @@ def train_experiment(key: str, name: str, _specs: tuple[RunSpec, ...]) -> Experi
 def boundary_spec(key: str, index: int, title: str, _model: MLP, _data: DataSpec) -> dict:
     """The decision boundary of run `index` of the experiment `key` over its dataset, as a Vega-Lite spec."""
     data = _data.make()
-    return chart_spec(decision_chart(decision_frame(_model, data.x_all), points_frame(data), title))
+    return vega_lite_spec(decision_chart(decision_frame(_model, data.x_all), points_frame(data), title))
 
 
 def results_table(summary: pd.DataFrame, varied: str) -> None:

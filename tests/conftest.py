@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pathlib
+import os
 
-import pytest
-from streamlit.testing.v1 import AppTest
+# One BLAS thread, as the Dockerfile sets for the server: on 2 busy cores a multithreaded matrix product in the
+# training lab can be 50x slower than a single-threaded one. Set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

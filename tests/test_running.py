@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bn_core.charts import vega_lite_spec
 from bn_core.charts.running import (
     batch_size_chart,
     batch_size_frame,
@@ -15,7 +16,6 @@ from bn_core.charts.running import (
     mismatch_chart,
     running_stats_chart,
     shown_steps,
-    vega_lite_spec,
 )
 from bn_core.data import SEED_EXAMPLE_BATCH, standard_sample
 from bn_core.functional import batch_norm

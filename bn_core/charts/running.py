@@ -188,14 +188,3 @@ def batch_size_chart(frame: pd.DataFrame, unreliable_below: int, current: int | 
     return alt.layer(*layers, data=frame).properties(
         title="Batch statistics stray from the population as the batch shrinks", height=DECORATION_HEIGHT + 300,
         width="container")
-
-
-def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec with its datasets as DataFrames, ready for `st.vega_lite_chart`.
-
-    Building and validating an Altair chart takes tens of milliseconds; a page caches this spec instead of
-    the chart, and DataFrames (rather than the lists of records `to_dict` makes) convert to Arrow quickly.
-    """
-    spec = chart.to_dict()
-    spec["datasets"] = {name: pd.DataFrame.from_records(rows) for name, rows in spec.get("datasets", {}).items()}
-    return spec

@@ -25,7 +25,7 @@ from ..experiments import (
     summary_frame,
 )
 from ..mlp import MLP
-from . import METHOD_COLORS, OKABE_ITO, PALETTE, color_scale, zero_rule
+from . import METHOD_COLORS, OKABE_ITO, PALETTE, color_scale, vega_lite_spec, zero_rule
 
 RUN_COLORS = {name: METHOD_COLORS[name] for name in ("No norm", "BatchNorm", "LayerNorm")}
 RUN_COLORS["BatchNorm + noise"] = OKABE_ITO["sky"]
@@ -197,21 +197,10 @@ def decision_chart(grid: pd.DataFrame, points: pd.DataFrame, title: str) -> alt.
     return alt.layer(cells, dots).properties(title=title, width=430, height=470).resolve_scale(color="independent")
 
 
-def chart_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec, its inline datasets as DataFrames, for `st.vega_lite_chart`.
-
-    Building and validating these Altair charts takes 50-150 ms; a page caches this spec instead, and
-    DataFrames (rather than the lists of records `to_dict` makes) travel to the browser as Arrow, quickly.
-    """
-    spec = chart.to_dict()
-    spec["datasets"] = {name: pd.DataFrame.from_records(rows) for name, rows in spec.get("datasets", {}).items()}
-    return spec
-
-
 @dataclass(frozen=True)
 class ExperimentView:
     """What a page shows of a finished experiment: one summary row, label and trained model per run (the
-    model draws its decision boundary), Vega-Lite chart specs (see `chart_spec`), and extra tables:
+    model draws its decision boundary), Vega-Lite chart specs (see `vega_lite_spec`), and extra tables:
     "drift" and "shift" (drift experiment), "probes" (smooth)."""
 
     summary: pd.DataFrame
@@ -248,5 +237,5 @@ def experiment_view(results: Sequence[RunResult], experiment: str) -> Experiment
         probes = probes_frame(results)
         charts = [loss_curves_chart(curves, diverged)] + ([] if probes.empty else [smoothness_chart(probes)])
         tables["probes"] = probes_summary(results)
-    return ExperimentView(summary, labels, tuple(r.model for r in results), tuple(chart_spec(c) for c in charts),
+    return ExperimentView(summary, labels, tuple(r.model for r in results), tuple(vega_lite_spec(c) for c in charts),
                           tables)
