@@ -46,7 +46,7 @@ def test_deep_link_on_a_fresh_server(fresh_server, page, info):
 def test_a_control_change_reruns_and_updates_the_url(server_url, page, info):
     page.goto(f"{server_url}/{info.url_path}")
     wait_for_app(page)
-    slider = page.locator("[data-testid=stMain] [data-testid=stSlider] input[type=range]").first
+    slider = page.locator("[data-testid=stSlider] input[type=range]").first
     before = page.url
     slider.focus()
     page.keyboard.press("ArrowRight")
@@ -79,18 +79,30 @@ def test_every_page_renders_in_both_themes(server_url, browser, scheme):
     context.close()
 
 
+def eps_shown(page) -> str:
+    return page.locator('[data-testid=stSlider]:has-text("ε (epsilon)") [data-testid=stSliderThumbValue]').inner_text()
+
+
 def test_sessions_do_not_share_state(server_url, browser):
-    """Two visitors at once: one moving ε must not move the other's."""
+    """Two visitors at once: one moving ε must not move the other's, on this page or the next."""
     first, second = browser.new_page(), browser.new_page()
     for p in (first, second):
-        p.goto(f"{server_url}/Formula")
+        p.goto(f"{server_url}/Demo")
         wait_for_app(p)
-    thumb = "[data-testid=stMain] [data-testid=stSliderThumbValue]"
-    eps_before = second.locator(thumb).first.inner_text()
-    first.goto(f"{server_url}/Formula?eps=1e-01")
+    default = eps_shown(second)
+    first.locator('[data-testid=stSlider]:has-text("ε (epsilon)") input[type=range]').focus()
+    first.keyboard.press("ArrowRight")
+    first.wait_for_url("**eps=*")
     wait_for_app(first)
-    assert first.locator(thumb).first.inner_text() != eps_before
-    second.reload()
+    assert eps_shown(first) != default
+
+    second.locator('[data-testid=stSlider]:has-text("Momentum") input[type=range]').focus()
+    second.keyboard.press("ArrowRight")
+    second.wait_for_url("**momentum=*")
     wait_for_app(second)
-    assert second.locator(thumb).first.inner_text() == eps_before
-    assert "eps" not in second.url
+    assert eps_shown(second) == default
+    second.locator("[data-testid=stSidebar] [data-testid=stPageLink]").get_by_text("Formula", exact=True).click()
+    second.wait_for_url("**/Formula*")
+    wait_for_app(second)
+    assert eps_shown(second) == default
+    assert "eps=" not in second.url
