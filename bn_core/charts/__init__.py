@@ -21,6 +21,9 @@ OKABE_ITO = {
     "grey": "#999999",
 }
 
+# An eighth colour-blind-safe hue (Paul Tol's wine) where Okabe-Ito's yellow is too faint on white.
+WINE = "#882255"
+
 # Roles: what a colour means, wherever it appears.
 PALETTE = {
     "input": OKABE_ITO["blue"],
@@ -36,7 +39,9 @@ PALETTE = {
 }
 
 # Features F0, F1, ... in order, wherever features are coloured.
-FEATURE_COLORS = list(OKABE_ITO.values())  # blue, orange, green, vermillion, purple, sky, yellow, grey
+# Vermillion is left out: it is the zero line's colour.
+FEATURE_COLORS = [OKABE_ITO[name] for name in ("blue", "orange", "green", "purple", "sky", "grey")]
+FEATURE_COLORS += [WINE, OKABE_ITO["yellow"]]
 
 # One colour per method, the same on every page.
 METHOD_COLORS = {
@@ -47,7 +52,7 @@ METHOD_COLORS = {
     "GroupNorm": OKABE_ITO["green"],
     "RMSNorm": OKABE_ITO["sky"],
     "Batch Renorm": OKABE_ITO["vermillion"],
-    "Ghost BN": "#882255",  # Paul Tol's wine: Okabe-Ito yellow is too faint on white
+    "Ghost BN": WINE,
 }
 
 

@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import OKABE_ITO, PALETTE, color_scale, zero_rule
+from . import FEATURE_COLORS, OKABE_ITO, PALETTE, color_scale, zero_rule
 
 MEAN_SERIES = {
     "batch mean": PALETTE["batch"],
@@ -26,7 +26,6 @@ VAR_SERIES = {
 }
 BATCH_SERIES = ("batch mean", "batch var, biased (÷m)", "batch var, unbiased (÷(m−1))")
 MODE_COLORS = {"training mode (batch statistics)": PALETTE["train"], "eval mode (running statistics)": PALETTE["test"]}
-FEATURE_COLORS = [OKABE_ITO[name] for name in ("blue", "orange", "green", "purple")]
 SPREAD_SERIES = {
     "batch mean": PALETTE["batch"],
     "batch variance (biased)": OKABE_ITO["blue"],
