@@ -110,7 +110,7 @@ def show_sharing(shape: tuple[int, int, int], num_groups: int) -> None:
     num_samples, num_channels, spatial = shape
     st.markdown(
         "Each grid is one batch of shape (N, C, H·W), drawn as in Wu & He's *Group Normalization* (2018, "
-        "Fig. 2): a row per sample, a block per channel. **Click a cell** (or choose it below): it gets a black "
+        "Fig. 2): a row per sample, a block per channel. **Click a cell** (or choose it below): it gets a yellow "
         "outline, and the vermillion cells share its mean and variance. The grey shades show the other sets."
     )
     st.latex(r"\hat x_i = \frac{x_i - \mu_i}{\sqrt{\sigma_i^2 + \varepsilon}}, \quad "

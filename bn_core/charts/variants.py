@@ -55,7 +55,7 @@ def _set_parity(variant: str, n: np.ndarray, c: np.ndarray, num_channels: int, n
 def sharing_chart(frame: pd.DataFrame, shape: tuple[int, int, int], titles: dict[str, str]) -> alt.FacetChart:
     """Wu & He's figure as five grids, one per variant: rows are samples n, each channel a block of its S
     spatial positions. The values that share the selected cell's statistics are vermillion, the cell itself
-    is outlined in black. Clicking a cell fills the point selection `SELECTION` with its (n, c, s).
+    is outlined in yellow (visible on the vermillion fill in light and dark themes). Clicking a cell fills the point selection `SELECTION` with its (n, c, s).
 
     frame: `sharing_frame`; titles: variant -> panel title.
     """
@@ -66,7 +66,7 @@ def sharing_chart(frame: pd.DataFrame, shape: tuple[int, int, int], titles: dict
     x = alt.X("x:Q", scale=alt.Scale(domain=[0, columns], nice=False, zero=False),
               axis=alt.Axis(values=centres, labelExpr=f"'c' + floor(datum.value / {s + 1})", grid=False,
                             ticks=False, domain=False, title="channel c (each block: its H·W positions)"))
-    cells = alt.Chart(frame.assign(title=frame.variant.map(titles))).mark_rect(stroke="black").encode(
+    cells = alt.Chart(frame.assign(title=frame.variant.map(titles))).mark_rect(stroke=OKABE_ITO["yellow"]).encode(
         x=x, x2="x_end:Q",
         y=alt.Y("n:O", title="sample n", scale=alt.Scale(paddingInner=0.08),
                 axis=alt.Axis(labelExpr="'n' + datum.value", ticks=False, domain=False, labelOverlap=False)),
