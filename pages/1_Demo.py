@@ -29,7 +29,15 @@ from bn_core.demo import (
     train_layer,
     undo_parameters,
 )
-from ui.controls import bound, eps_control, format_eps, momentum_control, seed_control, set_control
+from ui.controls import (
+    bound,
+    eps_control,
+    format_eps,
+    gamma_beta_controls,
+    momentum_control,
+    seed_control,
+    set_control,
+)
 from ui.csv_input import MAX_BYTES, CsvBatch, Problem, batch_to_csv, quote, read_batch_csv
 from ui.layout import page_setup
 from ui.state import share_batch
@@ -140,8 +148,8 @@ def reset_steps() -> None:
 
 def set_affine(gamma, beta) -> None:
     for j, (g, b) in enumerate(zip(gamma, beta, strict=True)):
-        st.session_state[f"gamma{j}"] = float(g)
-        st.session_state[f"beta{j}"] = float(b)
+        set_control(f"gamma{j}", float(g))
+        set_control(f"beta{j}", float(b))
 
 
 def try_odd_shapes() -> None:
@@ -224,11 +232,9 @@ def affine_controls(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     gamma, beta = [], []
     for j, name in enumerate(names):
         gamma_col, beta_col = st.columns(2)
-        feature = quote(name)
-        gamma.append(bound(gamma_col.number_input, f"γ{j} (scale of F{j})", key=f"gamma{j}", value=1.0, step=0.1,
-                           format="%.4f", help=f"Learnable scale of feature {j} ({feature}); 1 keeps x̂'s spread."))
-        beta.append(bound(beta_col.number_input, f"β{j} (shift of F{j})", key=f"beta{j}", value=0.0, step=0.1,
-                          format="%.4f", help=f"Learnable shift of feature {j} ({feature}); 0 keeps x̂ centred."))
+        g, b = gamma_beta_controls(j, gamma_col, beta_col, name=quote(name))
+        gamma.append(g)
+        beta.append(b)
     return np.array(gamma), np.array(beta)
 
 

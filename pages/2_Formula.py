@@ -38,7 +38,7 @@ from bn_core.walkthrough import (
     undefined_forward,
     variance_step,
 )
-from ui.controls import EPS_OPTIONS, bound, eps_control, format_eps, seed_control
+from ui.controls import EPS_OPTIONS, bound, eps_control, format_eps, gamma_beta_controls, seed_control
 from ui.layout import page_setup
 from ui.state import shared_batch
 
@@ -315,10 +315,7 @@ with st.sidebar:
     sample = bound(st.selectbox, "Sample i for single-value steps", key="sample",
                    options=tuple(range(1, n_samples + 1)),
                    help="The sample whose x̂ᵢ, yᵢ and ∂L/∂xᵢ are worked out in full.")
-    gamma = bound(st.slider, "γ (scale) of this feature", key="gamma", min_value=-3.0, max_value=3.0, value=1.0,
-                  step=0.05, help="The learned scale multiplying x̂; 1 (no rescaling) at initialization.")
-    beta = bound(st.slider, "β (shift) of this feature", key="beta", min_value=-3.0, max_value=3.0, value=0.0,
-                 step=0.05, help="The learned shift added after scaling; 0 at initialization.")
+    gamma, beta = gamma_beta_controls(feature)
     eps = eps_control()
 
 x_col = x[:, feature]

@@ -126,11 +126,11 @@ def test_defaults_render_the_conv_grid(default_page):
 
 
 def test_deep_link_sets_feature_sample_gamma_beta_and_eps():
-    query = {"feature": "2", "sample": "3", "gamma": "1.5", "beta": "0.5", "eps": format_eps(1e-3)}
+    query = {"feature": "2", "sample": "3", "gamma2": "1.5", "beta2": "0.5", "eps": format_eps(1e-3)}
     at = open_page(PAGE, query=query)
     assert not at.exception
     assert at.radio(key="feature").value == 2 and at.selectbox(key="sample").value == 3
-    assert at.slider(key="gamma").value == 1.5 and at.select_slider(key="eps").value == 1e-3
+    assert at.number_input(key="gamma2").value == 1.5 and at.select_slider(key="eps").value == 1e-3
     x = X[:, 2]
     xhat, y = numpy_forward(x, 1.5, 0.5, 1e-3)
     assert ends_with_value(latex_with(at, r"\mu_B &= \frac{1}{m}"), x.mean())

@@ -80,6 +80,20 @@ def momentum_control(container=st) -> float:
     return momentum
 
 
+def gamma_beta_controls(feature: int, gamma_container=st, beta_container=st, *, name: str | None = None
+                        ) -> tuple[float, float]:
+    """γ and β of one feature (keys gamma{j}, beta{j}), shared across pages: set on the Demo page, seen on the
+    Formula page. name: how the help text calls the feature (default F{j})."""
+    name = name or f"F{feature}"
+    gamma = bound(gamma_container.number_input, f"γ{feature} (scale of F{feature})", key=f"gamma{feature}",
+                  shared=True, value=1.0, step=0.1, format="%.4f",
+                  help=f"Learnable scale of feature {feature} ({name}); 1 keeps x̂'s spread.")
+    beta = bound(beta_container.number_input, f"β{feature} (shift of F{feature})", key=f"beta{feature}",
+                 shared=True, value=0.0, step=0.1, format="%.4f",
+                 help=f"Learnable shift of feature {feature} ({name}); 0 keeps x̂ centred.")
+    return gamma, beta
+
+
 def seed_control(container=st, key: str = "seed") -> int:
     """A random seed (bound to the URL)."""
     return bound(container.number_input, "Seed", key=key, min_value=0, max_value=2**31 - 1, value=0, step=1,

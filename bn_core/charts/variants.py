@@ -55,7 +55,8 @@ def _set_parity(variant: str, n: np.ndarray, c: np.ndarray, num_channels: int, n
 def sharing_chart(frame: pd.DataFrame, shape: tuple[int, int, int], titles: dict[str, str]) -> alt.FacetChart:
     """Wu & He's figure as five grids, one per variant: rows are samples n, each channel a block of its S
     spatial positions. The values that share the selected cell's statistics are vermillion, the cell itself
-    is outlined in yellow (visible on the vermillion fill in light and dark themes). Clicking a cell fills the point selection `SELECTION` with its (n, c, s).
+    is outlined in yellow (visible on the vermillion fill in light and dark themes). Clicking a cell fills the
+    point selection `SELECTION` with its (n, c, s).
 
     frame: `sharing_frame`; titles: variant -> panel title.
     """
