@@ -43,12 +43,13 @@ def test_epsilon_and_momentum_follow_the_user_across_pages():
     at = open_page("pages/1_Demo.py")
     at.select_slider(key="eps").set_value(1e-3).run()
     at.slider(key="momentum").set_value(0.25).run()
-    for page in ("pages/3_Training_vs_Inference.py", "pages/2_Formula.py"):
-        at.switch_page(page).run()
-        assert not at.exception
-        assert at.select_slider(key="eps").value == 1e-3 if "Formula" in page else True
-        if any(w.key == "momentum" for w in at.slider):
-            assert at.slider(key="momentum").value == 0.25
+    at.switch_page("pages/3_Training_vs_Inference.py").run()
+    assert not at.exception
+    assert at.select_slider(key="eps").value == 1e-3
+    assert at.slider(key="momentum").value == 0.25
+    at.switch_page("pages/2_Formula.py").run()
+    assert not at.exception
+    assert at.select_slider(key="eps").value == 1e-3
 
 
 def test_a_link_parameter_wins_over_the_session_value():
@@ -56,3 +57,14 @@ def test_a_link_parameter_wins_over_the_session_value():
     at.select_slider(key="eps").set_value(1e-3).run()
     fresh = open_page("pages/2_Formula.py", query={"eps": format_eps(1e-2)})
     assert fresh.select_slider(key="eps").value == 1e-2
+
+
+def test_gamma_and_beta_set_on_the_demo_page_reach_the_formula_page():
+    at = open_page("pages/1_Demo.py")
+    at.number_input(key="gamma1").set_value(2.5).run()
+    at.number_input(key="beta1").set_value(-1.0).run()
+    at.switch_page("pages/2_Formula.py").run()
+    at.radio(key="feature").set_value(1).run()
+    assert not at.exception
+    assert at.number_input(key="gamma1").value == 2.5
+    assert at.number_input(key="beta1").value == -1.0
