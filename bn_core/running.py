@@ -228,6 +228,28 @@ def initial_weight(momentum: float | None, steps: int) -> float:
     return 0.0 if momentum is None else float((1.0 - momentum) ** steps)
 
 
+@dataclass(frozen=True)
+class VarianceBias:
+    """What keeping the biased batch variance (Keras 3, Flax) in the running estimate costs at batch size m.
+
+    expected_ratio: (m - 1)/m, the biased variance's mean as a fraction of the population variance.
+    measured_ratio: Keras' running variance / PyTorch's, averaged over the second half of the stream and features.
+    output_widening: how much too wide inference outputs come out, sqrt(m / (m - 1)) - 1.
+    """
+
+    expected_ratio: float
+    measured_ratio: float
+    output_widening: float
+
+
+def variance_bias(torch_run: StreamRun, keras_run: StreamRun) -> VarianceBias:
+    """Compare the biased (Keras) and unbiased (PyTorch) running variances of two runs over the same stream."""
+    m = torch_run.settings.batch_size
+    tail = slice(len(torch_run.running_var) // 2, None)
+    measured = float(np.mean(keras_run.running_var[tail] / torch_run.running_var[tail]))
+    return VarianceBias((m - 1) / m, measured, float(np.sqrt(m / (m - 1)) - 1))
+
+
 def _final_population(run: StreamRun) -> tuple[np.ndarray, np.ndarray]:
     """True (mean, std) at the last step, each (C,)."""
     return run.true_mean[-1], np.sqrt(run.true_var[-1])

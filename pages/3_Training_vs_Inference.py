@@ -3,7 +3,6 @@ train/eval pitfalls (a single sample, a forgotten eval(), stale running statisti
 
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from bn_core.charts import vega_lite_spec
@@ -41,6 +40,7 @@ from bn_core.running import (
     simulate_stream,
     single_sample,
     single_sample_table,
+    variance_bias,
 )
 from ui.controls import bound, eps_control, momentum_control, seed_control
 from ui.layout import page_setup
@@ -235,13 +235,13 @@ def bias_view(run: StreamRun, keras: StreamRun | None) -> None:
     if keras is None:
         st.info("With momentum=None there is no Keras 3 run to compare: Keras has no cumulative average.")
         return
-    tail = slice(len(run.running_var) // 2, None)
-    ratio = float(np.mean(keras.running_var[tail] / run.running_var[tail]))
+    bias = variance_bias(run, keras)
     cols = st.columns(3)
-    cols[0].metric("(m − 1)/m", f"{(m - 1) / m:.4f}", help=f"The expected bias of the biased variance at m = {m}.")
-    cols[1].metric("Keras ÷ PyTorch running variance", f"{ratio:.4f}",
+    cols[0].metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
+                   help=f"The expected bias of the biased variance at m = {m}.")
+    cols[1].metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",
                    help="Averaged over the second half of the stream and over features.")
-    cols[2].metric("Inference outputs too wide by", f"{np.sqrt(m / (m - 1)) - 1:.2%}",
+    cols[2].metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",
                    help="Dividing by the square root of an underestimated variance widens the outputs by √(m/(m−1)).")
 
 

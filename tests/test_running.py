@@ -37,6 +37,7 @@ from bn_core.running import (
     simulate_stream,
     single_sample,
     train_on_stream,
+    variance_bias,
 )
 
 # torch 2.13: nn.BatchNorm1d(4).double() after the seed batch's rows 0-3, then rows 4-7, in training mode.
@@ -151,6 +152,10 @@ def test_keras_running_variance_is_biased_by_m_minus_one_over_m(m):
     start_weight = 0.9 ** np.arange(1, 51)[:, None]
     np.testing.assert_allclose(keras.running_var, (m - 1) / m * pytorch.running_var + start_weight / m, rtol=1e-11)
     assert keras.layer.eps == pytorch.layer.eps == 1e-5
+    bias = variance_bias(pytorch, keras)
+    assert bias.expected_ratio == (m - 1) / m
+    assert bias.measured_ratio == pytest.approx((m - 1) / m, abs=0.9**25 / m + 1e-12)
+    assert bias.output_widening == pytest.approx(np.sqrt(m / (m - 1)) - 1)
 
 
 def test_batch_of_one_raises_in_pytorch_and_zeroes_keras_variance():
