@@ -28,14 +28,24 @@ def test_deep_link_renders_formulas_and_a_control_updates_them(page, server_url)
     expect(page.get_by_text("ε = 1e-03.", exact=False)).to_be_visible()
     expect(mean_formula(page)).to_contain_text(f"=8{'+'.join(f'{v:g}' for v in X[:, 2])}")
     expect(mean_formula(page)).to_contain_text(f"={X[:, 2].mean():.4g}")
-    expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(1)
-    expect(page.locator("[data-testid=stGraphVizChart] svg")).to_have_count(1)
-
     page.locator("[data-testid=stSidebar] [data-testid=stRadio]").first.get_by_text("3", exact=True).click()
     expect(page.get_by_text("Walking through feature F3")).to_be_visible()
     wait_for_app(page)
     expect(mean_formula(page)).to_contain_text(f"={X[:, 3].mean():.4g}")
     assert "feature=3" in page.url and "eps=1e-03" in page.url
+
+    page.get_by_role("tab", name="Backward pass").click()
+    page.wait_for_url("**part=Backward*")
+    wait_for_app(page)
+    expect(page.locator("[data-testid=stGraphVizChart] svg")).to_have_count(1)
+    expect(page.get_by_text("The analytic gradients agree with finite differences")).to_be_visible()
+    page.get_by_role("tab", name="Convolutional layers").click()
+    page.wait_for_url("**part=Convolutional*")
+    wait_for_app(page)
+    expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(1)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_role("tab", name="Forward pass").click()
+    wait_for_app(page)
 
     page.set_viewport_size(TALL)
     page.wait_for_timeout(500)  # let the chart and graph re-lay out at the new size
