@@ -28,6 +28,11 @@ _T_DF = 3.0
 _OUTLIER_FRACTION = 0.05
 
 
+def feature_names(num_features: int) -> list[str]:
+    """Default feature labels, one per column of a (N, F) batch: F0, F1, ..., F(num_features - 1)."""
+    return [f"F{j}" for j in range(num_features)]
+
+
 def seed_example_batch() -> np.ndarray:
     """The seed page's example batch, shape (8, 4), float64 (a fresh copy)."""
     return SEED_EXAMPLE_BATCH.copy()

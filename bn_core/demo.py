@@ -22,11 +22,6 @@ MAX_BATCH_SIZE = 256
 MAX_FEATURES = 8
 
 
-def feature_names(num_features: int) -> list[str]:
-    """Default feature labels: F0, F1, ..., F(num_features - 1)."""
-    return [f"F{j}" for j in range(num_features)]
-
-
 @dataclass(frozen=True)
 class LayerPass:
     """One batch through the layer, with the statistics it was normalized with.

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .data import DISTRIBUTIONS, standard_sample
+from .data import DISTRIBUTIONS, feature_names, standard_sample
 from .functional import batch_norm
 from .layer import BatchNorm, torch_to_keras_momentum
 from .stats import batch_mean, batch_var
@@ -429,10 +429,6 @@ def batch_size_spread(distribution: str = "normal", *, draws: int = 2000, batch_
     return BatchSizeSpread(distribution=distribution, draws=draws, batch_sizes=np.asarray(batch_sizes),
                            mean_spread=mean_spread, var_spread=var_spread, var_average=var_average,
                            output_spread=output_spread)
-
-
-def feature_names(num_features: int) -> list[str]:
-    return [f"F{j}" for j in range(num_features)]
 
 
 def last_step_table(run: StreamRun, keras: StreamRun | None = None) -> pd.DataFrame:

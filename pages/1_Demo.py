@@ -10,14 +10,13 @@ import streamlit as st
 
 from bn_core.charts import vega_lite_spec
 from bn_core.charts.demo import distribution_chart, distribution_datasets
-from bn_core.data import DISTRIBUTIONS, FeatureSpec, make_batch, seed_example_batch, seed_like_specs
+from bn_core.data import DISTRIBUTIONS, FeatureSpec, feature_names, make_batch, seed_example_batch, seed_like_specs
 from bn_core.demo import (
     MAX_BATCH_SIZE,
     MAX_FEATURES,
     LayerPass,
     affine_features,
     apply_cell_edits,
-    feature_names,
     fresh_batches,
     layer_pass,
     max_abs_difference,

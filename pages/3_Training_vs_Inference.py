@@ -17,7 +17,7 @@ from bn_core.charts.running import (
     shown_steps,
 )
 from bn_core.codegen import FRAMEWORKS, constructor_snippets
-from bn_core.data import DISTRIBUTIONS
+from bn_core.data import DISTRIBUTIONS, feature_names
 from bn_core.running import (
     DRIFTS,
     UNRELIABLE_BELOW,
@@ -30,7 +30,6 @@ from bn_core.running import (
     batch_size_spread,
     batch_size_table,
     effective_window,
-    feature_names,
     initial_weight,
     last_step_table,
     mismatch_scenarios,

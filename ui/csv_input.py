@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bn_core.data import feature_names
+
 MAX_BYTES = 5_000_000
 MAX_NAME_LENGTH = 40
 _DELIMITERS = ",;\t|"
@@ -150,7 +152,7 @@ def read_batch_csv(data: bytes | str, *, max_rows: int, max_features: int) -> Cs
                                            "were skipped."))
 
     has_header = not all(_is_number(cell) for cell in table.iloc[0] if cell != "")
-    raw_names = list(table.iloc[0]) if has_header else [f"F{j}" for j in range(table.shape[1])]
+    raw_names = list(table.iloc[0]) if has_header else feature_names(table.shape[1])
     body = table.iloc[1:] if has_header else table
     if body.empty:
         return _failure("The file has a header but no data rows. Add at least two rows of numbers.")

@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..data import feature_names
 from . import FEATURE_COLORS, zero_rule
 
 
@@ -15,7 +16,7 @@ def before_after_frame(x: np.ndarray, xhat: np.ndarray) -> pd.DataFrame:
     x, xhat: (N, F). Returns columns stage ("Input x" / "Normalized x̂"), feature ("F0"...), value.
     """
     n, f = x.shape
-    features = np.tile([f"F{j}" for j in range(f)], n)
+    features = np.tile(feature_names(f), n)
     return pd.concat(
         [pd.DataFrame({"stage": stage, "feature": features, "value": values.reshape(-1)})
          for stage, values in (("Input x", x), ("Normalized x̂", xhat))],
@@ -27,7 +28,7 @@ def before_after_chart(x: np.ndarray, xhat: np.ndarray) -> alt.HConcatChart:
     """Two strip plots side by side: each feature's values in the input (own location and scale)
     and after normalization (all centred on the zero line, unit spread)."""
     data = before_after_frame(x, xhat)
-    features = [f"F{j}" for j in range(x.shape[1])]
+    features = feature_names(x.shape[1])
     color = alt.Color("feature:N", scale=alt.Scale(domain=features, range=FEATURE_COLORS[: len(features)]),
                       legend=alt.Legend(orient="bottom", title=None))
 
