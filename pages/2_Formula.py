@@ -38,7 +38,7 @@ from bn_core.walkthrough import (
     undefined_forward,
     variance_step,
 )
-from ui.controls import EPS_OPTIONS, bound, eps_control, format_eps, gamma_beta_controls, seed_control
+from ui.controls import EPS_OPTIONS, bound, eps_control, format_eps, gamma_beta_controls, open_tab, seed_control
 from ui.layout import page_setup
 from ui.state import shared_batch
 
@@ -329,7 +329,4 @@ parts = {
     "Backward pass": lambda: backward_section(x_col, i, gamma, beta, eps),
     "Convolutional layers": lambda: conv_section(eps),
 }
-for tab, show in zip(bound(st.tabs, tuple(parts), key="part"), parts.values(), strict=True):
-    if tab.open:
-        with tab:
-            show()
+open_tab(parts, key="part")

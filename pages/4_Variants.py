@@ -18,7 +18,7 @@ from bn_core.variants import (
     synthetic_images,
     variant_facts,
 )
-from ui.controls import bound, eps_control, seed_control
+from ui.controls import bound, eps_control, open_tab, seed_control
 from ui.layout import page_setup
 
 page_setup("Variants", "🧩")
@@ -337,7 +337,4 @@ views = {
     "Ghost BN": show_ghost,
     "When to use which": show_advice,
 }
-for tab, show in zip(bound(st.tabs, tuple(views), key="view"), views.values(), strict=True):
-    if tab.open:
-        with tab:
-            show()
+open_tab(views, key="view")

@@ -44,6 +44,14 @@ def bound(widget: Callable, label: str, *, key: str, shared: bool = False, **kwa
     return value
 
 
+def open_tab(views: dict[str, Callable[[], None]], *, key: str) -> None:
+    """Tabs named by `views`, the open one bound to the URL under `key`; only the open tab's view runs."""
+    for tab, show in zip(bound(st.tabs, tuple(views), key=key), views.values(), strict=True):
+        if tab.open:
+            with tab:
+                show()
+
+
 def set_control(key: str, value: Any) -> None:
     """Change a bound control from code (e.g. in a button's callback); a shared control's session-wide copy
     changes with it, or `bound` would restore the old value on the next run."""
