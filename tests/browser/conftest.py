@@ -101,6 +101,20 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     page.wait_for_function("document.querySelectorAll('[data-testid=stSkeleton]').length === 0", timeout=timeout)
 
 
+def open_tall(page, url: str, height: int, timeout: float = 30_000) -> None:
+    """Open `url` in a viewport `height` px tall: Streamlit scrolls inside its own container, so a full-page
+    screenshot shows only what fits in the viewport."""
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.goto(url)
+    wait_for_app(page, timeout=timeout)
+
+
+def assert_healthy(page) -> None:
+    """No Streamlit exception element on the page (its text is the failure message)."""
+    exceptions = page.locator("[data-testid=stException]")
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
 def screenshot(page, name: str) -> pathlib.Path:
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

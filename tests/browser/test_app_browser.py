@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from tests.browser.conftest import screenshot, start_server, wait_for_app
+from tests.browser.conftest import assert_healthy, screenshot, start_server, wait_for_app
 from ui.layout import PAGES
 
 SUBPAGES = [info for info in PAGES if info.path != "app.py"]
@@ -18,11 +18,6 @@ def fresh_server():
     yield url
     proc.terminate()
     proc.wait(timeout=10)
-
-
-def assert_healthy(page) -> None:
-    exceptions = page.locator("[data-testid=stException]")
-    assert exceptions.count() == 0, exceptions.first.inner_text()
 
 
 def sidebar_labels(page) -> list[str]:

@@ -10,16 +10,11 @@ import pathlib
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import assert_healthy, screenshot, wait_for_app
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "csv"
 TALL = {"width": 1400, "height": 3600}  # Streamlit scrolls inside the page: a tall viewport shows all of it
 DEEP_LINK = "/Demo?preset=Random&n=12&f=3&seed=3&gamma0=2&beta1=-1&mode=Inference&steps=4"
-
-
-def assert_healthy(page) -> None:
-    exceptions = page.locator("[data-testid=stException]")
-    assert exceptions.count() == 0, exceptions.first.inner_text()
 
 
 def segment(page, label: str):

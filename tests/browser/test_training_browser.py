@@ -6,16 +6,14 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser import conftest
 from tests.browser.conftest import screenshot, wait_for_app
 
 PAGE = "/Training_vs_Inference"
 
 
 def open_tall(page, url: str) -> None:
-    """Streamlit scrolls inside its own container, so a full-page screenshot needs a tall viewport."""
-    page.set_viewport_size({"width": 1400, "height": 3200})
-    page.goto(url)
-    wait_for_app(page)
+    conftest.open_tall(page, url, height=3200)
 
 
 def test_deep_link_shows_running_statistics_charts(page, server_url):

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
+from tests.browser import conftest
 from tests.browser.conftest import screenshot, wait_for_app
 
 PAGE = "/Why_it_works"
 TRAINING = 60_000  # ms: a cold server trains the experiment (about 1-3 s here, more on a busy machine)
 
 
-@pytest.fixture(scope="session")
-def base_url(server_url):
-    """The test server as Playwright's base URL (replaces pytest-playwright's plugin-level fallback)."""
-    return server_url
-
-
 def open_tall(page, url: str) -> None:
-    """Streamlit scrolls inside its own container, so a full-page screenshot needs a tall viewport."""
-    page.set_viewport_size({"width": 1400, "height": 3400})
-    page.goto(url)
-    wait_for_app(page, timeout=TRAINING)
+    conftest.open_tall(page, url, height=3400, timeout=TRAINING)
 
 
 def test_default_experiment_shows_curves_and_a_boundary(page, server_url):
