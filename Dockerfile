@@ -17,6 +17,8 @@ COPY app.py ./
 COPY pages ./pages
 COPY bn_core ./bn_core
 COPY ui ./ui
+COPY lessons ./lessons
+COPY charts ./charts
 COPY .streamlit ./.streamlit
 
 EXPOSE 8501

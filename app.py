@@ -3,8 +3,8 @@
 import streamlit as st
 
 import bn_core
-from bn_core.charts import vega_lite_spec
-from bn_core.charts.home import before_after_chart
+from charts import vega_lite_spec
+from charts.home import before_after_chart
 from ui.layout import PAGES, page_setup
 
 page_setup("Home", "🧪")

@@ -1,12 +1,14 @@
 """bn_core: batch normalization and its variants in plain numpy, matching PyTorch to float64 precision.
 
-Read it in this order: `stats` (two-pass batch statistics), `functional` (one normalize-over-axes forward and
-backward, and every layer as a choice of axes), `layer` (BatchNorm with running statistics), `data`.
+Read it in this order: `stats` (two-pass batch statistics), `normalize` (the one normalize-over-axes forward and
+its backward), `functional` (every layer as a choice of axes), `batchnorm` (the layer with running statistics),
+`renorm` (Batch Renormalization, Ghost BatchNorm), `nn` (a tiny network to train), then `data`, `toy_data`,
+`losses`, `gradcheck`.
 """
 
+from .batchnorm import BatchNorm, keras_to_torch_momentum, torch_to_keras_momentum, update_running
 from .data import DISTRIBUTIONS, SEED_EXAMPLE_BATCH, FeatureSpec, make_batch, seed_example_batch, seed_like_specs
 from .functional import (
-    NormCache,
     batch_norm,
     batch_norm_axes,
     batch_norm_forward,
@@ -16,12 +18,10 @@ from .functional import (
     instance_norm_forward,
     layer_norm,
     layer_norm_forward,
-    norm_backward,
-    normalize_forward,
     rms_norm,
     rms_norm_forward,
 )
-from .layer import BatchNorm, keras_to_torch_momentum, torch_to_keras_momentum, update_running
+from .normalize import NormCache, norm_backward, normalize_forward
 from .stats import batch_mean, batch_var, mean_and_deviations
 
 __all__ = [

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bn_core.charts import vega_lite_spec
-from bn_core.charts.demo import distribution_chart, distribution_datasets
 from bn_core.data import DISTRIBUTIONS, FeatureSpec, feature_names, make_batch, seed_example_batch, seed_like_specs
-from bn_core.demo import (
+from charts import vega_lite_spec
+from charts.demo import distribution_chart, distribution_datasets
+from lessons.csv_input import MAX_BYTES, CsvBatch, Problem, batch_to_csv, quote, read_batch_csv
+from lessons.demo import (
     MAX_BATCH_SIZE,
     MAX_FEATURES,
     LayerPass,
@@ -37,7 +38,6 @@ from ui.controls import (
     seed_control,
     set_control,
 )
-from ui.csv_input import MAX_BYTES, CsvBatch, Problem, batch_to_csv, quote, read_batch_csv
 from ui.layout import page_setup
 from ui.state import share_batch
 
@@ -441,7 +441,7 @@ def insights_view(result: LayerPass, training_pass: LayerPass | None, inference_
                  "[Ioffe & Szegedy (2015)](https://arxiv.org/abs/1502.03167) reached their baseline's ImageNet "
                  "accuracy in 14× fewer training steps, with larger learning rates and less careful initialization.",
                  "Train small networks with and without it and see for yourself.",
-                 ).page_link("pages/5_Why_it_works.py", label="Test the claims", icon=":material/science:")
+                 ).page_link("pages/6_Why_it_works.py", label="Test the claims", icon=":material/science:")
     insight_card(bottom[1], "5 · Shifts and rescalings of the input never reach x̂",
                  "Training-mode x̂ is unchanged (up to ε) when a feature is shifted or scaled. The original paper "
                  "saw this as curing *internal covariate shift*; [Santurkar et al. (2018)]"

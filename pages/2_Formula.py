@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bn_core.charts import vega_lite_spec
-from bn_core.charts.formula import (
+from bn_core.data import seed_example_batch
+from bn_core.losses import LOSSES, default_values
+from charts import vega_lite_spec
+from charts.formula import (
     channel_frame,
     dx_terms_frame,
     epsilon_frame,
@@ -14,9 +16,7 @@ from bn_core.charts.formula import (
     graph_dot,
     upstream_frame,
 )
-from bn_core.data import seed_example_batch
-from bn_core.losses import LOSSES, default_values
-from bn_core.walkthrough import (
+from lessons.walkthrough import (
     CONV_BETA,
     CONV_GAMMA,
     DX_LATEX,

@@ -5,8 +5,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from bn_core.charts import vega_lite_spec
-from bn_core.charts.running import (
+from bn_core.data import DISTRIBUTIONS, feature_names
+from charts import vega_lite_spec
+from charts.running import (
     batch_size_chart,
     batch_size_frame,
     history_frame,
@@ -16,9 +17,8 @@ from bn_core.charts.running import (
     same_sample_frame,
     shown_steps,
 )
-from bn_core.codegen import FRAMEWORKS, constructor_snippets
-from bn_core.data import DISTRIBUTIONS, feature_names
-from bn_core.running import (
+from lessons.codegen import FRAMEWORKS, constructor_snippets
+from lessons.running import (
     DRIFTS,
     UNRELIABLE_BELOW,
     BatchSizeSpread,

@@ -5,9 +5,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from bn_core.charts import variants as charts
-from bn_core.renorm import GHOST_SIZES, ghost_experiment, renorm_experiment
-from bn_core.variants import (
+from charts import variants as charts
+from lessons.renorm import GHOST_SIZES, ghost_experiment, renorm_experiment
+from lessons.variants import (
     BATCH_SIZES,
     RESIDUALS,
     VARIANTS,
@@ -272,7 +272,7 @@ def show_ghost() -> None:
 ADVICE = (  # situation, choice, why, the experiment on this page, an experiment on another page
     ("Convolutional networks with batches of 16 or more", "BatchNorm",
      "Its statistics are reliable at that size, and at inference it costs nothing extra.",
-     "Batch-size sensitivity", ("pages/5_Why_it_works.py", "Why it works")),
+     "Batch-size sensitivity", ("pages/6_Why_it_works.py", "Why it works")),
     ("RNNs and Transformers", "LayerNorm or RMSNorm",
      "Statistics per sample (per token): no batch needed, sequences of any length.",
      "Who shares statistics", None),

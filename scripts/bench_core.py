@@ -21,7 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from bn_core.functional import batch_norm_forward, norm_backward  # noqa: E402
+from bn_core.functional import batch_norm_forward  # noqa: E402
+from bn_core.normalize import norm_backward  # noqa: E402
 
 SHAPE = (64, 64, 32, 32)
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, start_server, wait_for_app  # noqa: E402
-from tests.conftest import open_page  # noqa: E402
+from tests.pages.conftest import open_page  # noqa: E402
 from ui.layout import PAGES  # noqa: E402
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

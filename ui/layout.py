@@ -31,7 +31,7 @@ PAGES = (
              "Running statistics, momentum conventions and the classic train/eval pitfalls."),
     PageInfo("pages/4_Variants.py", "Variants", ":material/grid_view:",
              "Batch, Layer, Instance, Group and RMS norm: which values share statistics."),
-    PageInfo("pages/5_Why_it_works.py", "Why it works", ":material/science:",
+    PageInfo("pages/6_Why_it_works.py", "Why it works", ":material/science:",
              "Train small networks with and without batch norm and test the claims yourself."),
 )
 

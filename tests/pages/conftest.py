@@ -1,0 +1,30 @@
+"""AppTest fixtures for the page tests: every page is opened from the entry script, as a user does."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def open_page(page: str | None = None, query: dict[str, str] | None = None, timeout: float = 10) -> AppTest:
+    """Start at app.py (the entry script, as a user does), then switch to `page` ("pages/1_Demo.py").
+
+    query: URL parameters, as a shared link would carry them.
+    """
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.fixture
+def app_page():
+    """Factory fixture: app_page("pages/1_Demo.py", query={...}) -> AppTest after the first render."""
+    return open_page

@@ -1,0 +1,184 @@
+"""AppTest: the Training vs Inference page against bn_core's BatchNorm and plain numpy, stream for stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from bn_core.batchnorm import BatchNorm
+from tests.pages.conftest import open_page
+
+PAGE = "pages/3_Training_vs_Inference.py"
+# The page's default population: F0 ~ N(5, 2²), F1 ~ N(-2, 0.5²), from step 150 on the means move by +2σ
+# and the stds are multiplied by 1.5. Defaults: batch size 16, 300 steps, seed 0, momentum 0.1, eps 1e-5.
+MEANS, STDS = np.array([5.0, -2.0]), np.array([2.0, 0.5])
+
+
+def reference_stream(steps: int, m: int, seed: int = 0, shift_at: int | None = 150) -> np.ndarray:
+    """The page's stream of batches (steps, m, 2), rebuilt with numpy alone."""
+    changed = np.zeros((steps, 1)) if shift_at is None else (np.arange(steps) >= shift_at)[:, None]
+    mean = MEANS + changed * 2.0 * STDS
+    std = STDS * (1 + changed * 0.5)
+    z = np.random.default_rng(seed).standard_normal((steps, m, 2))
+    return mean[:, None, :] + std[:, None, :] * z
+
+
+def train(layer: BatchNorm, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Feed every batch to `layer`; return the running mean and variance after each step, (steps, 2) each."""
+    history = []
+    for x in batches:
+        layer(x)
+        history.append((layer.running_mean.copy(), layer.running_var.copy()))
+    means, variances = zip(*history, strict=True)
+    return np.array(means), np.array(variances)
+
+
+def metrics(at) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def chart_data(at, index: int) -> list[pd.DataFrame]:
+    """The datasets of the index-th chart on the page (Streamlit ships them as Arrow)."""
+    chart = at.get("vega_lite_chart")[index]
+    return [pa.ipc.open_stream(dataset.data.data).read_all().to_pandas() for dataset in chart.proto.datasets]
+
+
+def series(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
+    frame = pd.concat(frames)
+    return frame[frame["series"] == name].sort_values("step")
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    at = open_page(PAGE)
+    assert not at.exception
+    return at
+
+
+def test_running_statistics_match_batchnorm_over_the_same_stream(default_page):
+    at = default_page
+    batches = reference_stream(300, 16)
+    pytorch_mean, pytorch_var = train(BatchNorm(2, momentum=0.1), batches)
+    _, keras_var = train(BatchNorm.keras(2, momentum=0.9, epsilon=1e-5), batches)
+    table = at.dataframe[0].value
+    np.testing.assert_allclose(table["running_mean"], pytorch_mean[-1], atol=1e-4)
+    np.testing.assert_allclose(table["running_var (PyTorch)"], pytorch_var[-1], atol=1e-4)
+    np.testing.assert_allclose(table["moving_variance (Keras 3)"], keras_var[-1], atol=1e-4)
+    np.testing.assert_allclose(table["true mean"], MEANS + 2 * STDS)
+    np.testing.assert_allclose(table["true var"], (1.5 * STDS) ** 2)
+
+    frames = chart_data(at, 0)
+    running = series(frames, "running mean")
+    np.testing.assert_allclose(running["value"], pytorch_mean[running["step"], 0], rtol=1e-12)
+    batch = series(frames, "batch mean")
+    np.testing.assert_allclose(batch["value"], batches[batch["step"], :, 0].mean(axis=1), rtol=1e-12)
+    unbiased = series(frames, "batch var, unbiased (÷(m−1))")
+    np.testing.assert_allclose(unbiased["value"], batches[unbiased["step"], :, 0].var(axis=1, ddof=1), rtol=1e-12)
+    keras = series(frames, "moving var, Keras 3 (biased)")
+    np.testing.assert_allclose(keras["value"], keras_var[keras["step"], 0], rtol=1e-12)
+    assert len(running) == 300
+
+
+def test_convention_mapping_and_generated_code(default_page):
+    at = default_page
+    shown = metrics(at)
+    assert shown["PyTorch momentum"] == "0.1"
+    assert shown["Keras / Flax momentum"] == "0.9"
+    assert shown["Effective window"] == "≈ 10 batches"
+    assert shown["(m − 1)/m"] == "0.9375"
+    assert float(shown["Keras ÷ PyTorch running variance"]) == pytest.approx(15 / 16, abs=1e-3)
+    assert r"\text{Keras, Flax: momentum} = 0.9" in at.latex[0].value
+    code = [block.value for block in at.code]
+    assert code[0].endswith("bn = nn.BatchNorm1d(2, eps=1e-05, momentum=0.1)")
+    assert code[1].endswith("bn = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-05)")
+    assert code[2].endswith("bn = nn.BatchNorm(momentum=0.9, epsilon=1e-05, use_running_average=not train)")
+
+    at.slider(key="momentum").set_value(0.25).run()
+    assert not at.exception
+    assert metrics(at)["Keras / Flax momentum"] == "0.75"
+    assert metrics(at)["Effective window"] == "≈ 4 batches"
+    code = [block.value for block in at.code]
+    assert code[0].endswith("momentum=0.25)")
+    assert code[1].endswith("BatchNormalization(momentum=0.75, epsilon=1e-05)")
+    at.slider(key="momentum").set_value(0.1).run()
+
+
+def test_deep_link_with_cumulative_average_and_no_drift():
+    at = open_page(PAGE, query={"cma": "true", "drift": "none", "steps": "80", "m": "4", "eps": "1e-03"})
+    assert not at.exception
+    assert metrics(at)["PyTorch momentum"] == "None"
+    batches = reference_stream(80, 4, shift_at=None)
+    running_mean, running_var = train(BatchNorm(2, eps=1e-3, momentum=None), batches)
+    table = at.dataframe[0].value
+    np.testing.assert_allclose(table["running_mean"], batches.mean(axis=1).mean(axis=0), atol=1e-4)
+    np.testing.assert_allclose(table["running_var (PyTorch)"], running_var[-1], atol=1e-4)
+    assert "moving_variance (Keras 3)" not in table
+    code = [block.value for block in at.code]
+    assert code[0].endswith("nn.BatchNorm1d(2, eps=0.001, momentum=None)")
+    assert "no Keras equivalent" in code[1] and "no Flax equivalent" in code[2]
+
+
+def test_inference_tab_single_sample_forgot_eval_and_mismatch():
+    at = open_page(PAGE, query={"tab": "Inference", "steps": "120", "m": "8", "drift": "none"})
+    assert not at.exception
+    batches = reference_stream(120, 8, shift_at=None)
+    layer = BatchNorm(2, momentum=0.1)
+    train(layer, batches)
+
+    single = at.dataframe[0].value
+    np.testing.assert_allclose(single["running_mean"], layer.running_mean, atol=1e-4)
+    expected = (single["sample x"].to_numpy() - layer.running_mean) / np.sqrt(layer.running_var + 1e-5)
+    np.testing.assert_allclose(single["eval output"], expected, atol=3e-4)
+    errors = [error.value for error in at.error]
+    assert any("Expected more than 1 value per channel when training" in error for error in errors)
+    assert any("every output is β (0, 0)" in caption.value for caption in at.caption)
+
+    forgot = at.dataframe[1].value
+    assert (forgot["range in eval"] == 0).all()
+    assert (forgot["range in training"] > 0.1).all()
+    np.testing.assert_allclose(
+        forgot["eval output"],
+        (forgot["sample x"].to_numpy() - layer.running_mean) / np.sqrt(layer.running_var + 1e-5),
+        atol=3e-4,
+    )
+
+    mismatch = at.dataframe[2].value
+    yours = mismatch[mismatch["scenario"] == "Your settings"]
+    np.testing.assert_allclose(yours["running_var"], layer.running_var, atol=1e-3)
+    np.testing.assert_allclose(
+        yours["output mean"], (MEANS - layer.running_mean) / np.sqrt(layer.running_var + 1e-5), atol=2e-3
+    )
+    np.testing.assert_allclose(yours["output std"], STDS / np.sqrt(layer.running_var + 1e-5), atol=2e-3)
+    low = mismatch[mismatch["scenario"] == "Momentum too low (0.001)"]
+    assert (low["output mean"].abs() > 1).any()
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_batch_size_tab_and_switching_tabs(default_page):
+    at = default_page
+    at.session_state["tab"] = "Batch size"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    m = table["m"].to_numpy()
+    assert m[0] == 1 and m[-1] == 256
+    np.testing.assert_allclose(table["spread of batch mean"], 1 / np.sqrt(m), rtol=0.08)
+    assert pd.isna(table["spread of the output"].iloc[0])
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    assert links["Compare the variants that do not depend on the batch"] == "Variants"
+    normal_var_spread = table["spread of batch variance"].to_numpy()
+    at.selectbox(key="dist").set_value("heavy-tailed").run()
+    assert not at.exception
+    heavy_var_spread = at.dataframe[0].value["spread of batch variance"].to_numpy()
+    assert heavy_var_spread[-1] > 2 * normal_var_spread[-1]
+    at.session_state["tab"] = "Running statistics"
+    at.run()
+
+
+def test_batch_of_one_explains_instead_of_crashing():
+    at = open_page(PAGE, query={"m": "1"})
+    assert not at.exception
+    assert "Expected more than 1 value per channel when training" in at.error[0].value
+    assert not at.get("vega_lite_chart")

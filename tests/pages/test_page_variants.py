@@ -1,0 +1,211 @@
+"""The Variants page under AppTest: highlighted groups, facts, equivalences and experiments, checked against
+independent numpy and bn_core computations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from lessons.renorm import ghost_experiment, renorm_experiment
+from lessons.variants import VARIANTS, synthetic_images
+from tests.pages.conftest import open_page
+
+PAGE = "pages/4_Variants.py"
+SHAPE_LINK = {"n": "3", "c": "6", "hw": "2", "g": "3", "cn": "1", "cc": "4", "cs": "1"}
+
+
+def variants_page(**query: str):
+    at = open_page(PAGE, query=query)
+    assert not at.exception
+    return at
+
+
+def chart_data(at, index: int = 0) -> pd.DataFrame:
+    """The data rows of the page's `index`-th Altair chart (all its datasets, in order), as one DataFrame."""
+    chart = at.get("vega_lite_chart")[index]
+    return pd.concat(
+        [pa.ipc.open_stream(dataset.data.data).read_pandas() for dataset in chart.proto.datasets], ignore_index=True
+    )
+
+
+def expected_sharing(variant: str, n, c, s, cell, num_channels: int, num_groups: int) -> np.ndarray:
+    """Written out from the definitions, independently of lessons.variants."""
+    cn, cc, _ = cell
+    size = num_channels // num_groups
+    return {
+        "BatchNorm": c == cc,
+        "LayerNorm": n == cn,
+        "RMSNorm": n == cn,
+        "InstanceNorm": (n == cn) & (c == cc),
+        "GroupNorm": (n == cn) & (c // size == cc // size),
+    }[variant]
+
+
+def assert_highlight(at, shape, num_groups, cell):
+    data = chart_data(at)
+    assert len(data) == len(VARIANTS) * int(np.prod(shape))
+    for variant in VARIANTS:
+        rows = data[data.variant == variant]
+        expected = expected_sharing(
+            variant, rows.n.to_numpy(), rows.c.to_numpy(), rows.s.to_numpy(), cell, shape[1], num_groups
+        )
+        np.testing.assert_array_equal(rows.role.to_numpy() != "other values", expected, err_msg=variant)
+        selected = rows[rows.role == "selected cell"]
+        assert [tuple(r) for r in selected[["n", "c", "s"]].to_numpy()] == [cell]
+
+
+def test_defaults_highlight_the_sets_of_cell_0():
+    at = variants_page()
+    assert_highlight(at, (4, 6, 4), 2, (0, 0, 0))
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["params"][0]["name"] == "cell"
+    assert spec["params"][0]["select"]["fields"] == ["n", "c", "s"]
+
+
+def test_deep_link_sets_shape_groups_and_cell():
+    at = variants_page(**SHAPE_LINK)
+    assert_highlight(at, (3, 6, 2), 3, (1, 4, 1))
+    facts = at.dataframe[0].value.set_index("Layer")
+    n, c, s, g = 3, 6, 2, 3
+    assert facts["How many"].to_dict() == {
+        "BatchNorm": c,
+        "LayerNorm": n,
+        "InstanceNorm": n * c,
+        "GroupNorm": n * g,
+        "RMSNorm": n,
+    }
+    assert facts["Values in each (vermillion)"].to_dict() == {
+        "BatchNorm": n * s,
+        "LayerNorm": c * s,
+        "InstanceNorm": s,
+        "GroupNorm": c // g * s,
+        "RMSNorm": c * s,
+    }
+    assert facts["Depends on batch"].to_dict() == {v: "yes" if v == "BatchNorm" else "no" for v in VARIANTS}
+
+
+def test_choosing_another_cell_moves_the_highlight():
+    at = variants_page(**SHAPE_LINK)
+    at.select_slider(key="cc").set_value(1).run()
+    at.select_slider(key="cn").set_value(2).run()
+    assert not at.exception
+    assert_highlight(at, (3, 6, 2), 3, (2, 1, 1))
+
+
+def test_groups_offer_only_divisors_and_a_bad_link_falls_back():
+    at = variants_page(c="12")
+    assert at.select_slider(key="g").options == ["1", "2", "3", "4", "6", "12"]
+    at = variants_page(c="7", g="5", n="abc")
+    assert at.select_slider(key="g").value == 1
+    assert at.slider(key="n").value == 4
+    assert_highlight(at, (4, 7, 4), 1, (0, 0, 0))
+
+
+def test_changing_channels_keeps_a_valid_group_count():
+    at = variants_page(c="6", g="3")
+    at.slider(key="c").set_value(8).run()
+    assert not at.exception
+    assert at.select_slider(key="g").value in (1, 2, 4, 8)
+
+
+def layer_norm_numpy(x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=(1, 2), keepdims=True) + eps)
+
+
+def test_same_data_tab_shows_outputs_removals_and_equivalences():
+    at = variants_page(view="Same data, five layers", n="3", c="4", hw="5", g="2", seed="3")
+    x = synthetic_images((3, 4, 5), seed=3)
+    data = pd.concat([chart_data(at, 0), chart_data(at, 1)], ignore_index=True)
+    assert list(dict.fromkeys(data.layer)) == ["Input", *VARIANTS]
+    np.testing.assert_allclose(data[data.layer == "Input"].value, x.reshape(-1))
+    np.testing.assert_allclose(data[data.layer == "LayerNorm"].value, layer_norm_numpy(x).reshape(-1), atol=1e-12)
+
+    spreads = at.dataframe[0].value
+    y = layer_norm_numpy(x)
+    assert spreads.loc["LayerNorm", "channel offset"] == pytest.approx(y.mean(axis=(0, 2)).std())
+    assert spreads.loc["Input", "sample brightness"] == pytest.approx(x.mean(axis=(1, 2)).std())
+    assert "channel offset" in spreads.loc["BatchNorm", "removed"]
+    assert "sample brightness" in spreads.loc["LayerNorm", "removed"]
+
+    for metric in at.metric:
+        assert float(metric.value) < 1e-12, metric.label
+    assert "Expected more than 1 value per channel when training" in at.code[0].value
+    single = at.dataframe[1].value
+    vector = x[0, :, 0]
+    np.testing.assert_allclose(single["input"], vector.round(3))
+    np.testing.assert_allclose(
+        single["LayerNorm output"], ((vector - vector.mean()) / np.sqrt(vector.var() + 1e-5)).round(3)
+    )
+
+
+@pytest.mark.parametrize("view", ["Who shares statistics", "Same data, five layers", "Batch-size sensitivity"])
+def test_one_position_per_channel_warns_instead_of_failing(view):
+    at = variants_page(view=view, hw="1", n="1")
+    warnings = " ".join(w.value for w in at.warning)
+    if view != "Who shares statistics":
+        assert "InstanceNorm" in warnings and "H·W" in warnings
+    assert not at.error
+
+
+def test_out_of_range_link_values_fall_back_to_defaults():
+    at = variants_page(view="Nonsense", cn="9", hw="-3")
+    assert at.select_slider(key="cn").value == 0
+    assert at.slider(key="hw").value == 4
+    assert_highlight(at, (4, 6, 4), 2, (0, 0, 0))
+    at = variants_page(view="Batch Renorm", rmax="10", dmax="-1")
+    assert (at.slider(key="rmax").value, at.slider(key="dmax").value) == (3.0, 5.0)
+    at = variants_page(view="Ghost BN", ghost="3")
+    assert at.select_slider(key="ghost").value == 16
+
+
+def test_batch_size_tab_only_batch_norm_depends_on_the_batch():
+    at = variants_page(view="Batch-size sensitivity")
+    table = at.dataframe[0].value
+    assert table.loc[1, "BatchNorm"] == 0
+    assert table.loc[2, "BatchNorm"] > 0.1 and table.loc[64, "BatchNorm"] < table.loc[2, "BatchNorm"] / 3
+    for variant in ("LayerNorm", "InstanceNorm", "GroupNorm", "RMSNorm"):
+        assert (table[variant] == 0).all()
+    data = chart_data(at)
+    assert set(data.variant) == set(VARIANTS)
+
+
+def test_batch_renorm_tab_reports_the_gap_and_responds_to_the_limits():
+    at = variants_page(view="Batch Renorm")
+    result = renorm_experiment(3.0, 5.0)
+    values = [m.value for m in at.metric]
+    assert values[0] == f"{result.gap_bn[-100:].mean():.3f}"
+    assert values[1] == f"{result.gap_renorm[-100:].mean():.3f}"
+    assert float(values[1]) < 0.1 * float(values[0])
+    at.slider(key="rmax").set_value(1.0).run()
+    at.slider(key="dmax").set_value(0.0).run()
+    assert not at.exception
+    off = renorm_experiment(1.0, 0.0)
+    assert at.metric[1].value == f"{off.gap_renorm[-100:].mean():.3f}"
+    assert at.metric[2].value == "100%"
+
+
+def test_ghost_tab_matches_the_experiment_at_the_chosen_size():
+    at = variants_page(view="Ghost BN", ghost="64")
+    result = ghost_experiment()
+    at_64 = result.ghost_sizes.index(64)
+    assert at.metric[0].label == "Ghost BN, g = 64"
+    assert at.metric[0].value == f"{result.ghost[at_64]:.3f}"
+    assert at.metric[1].value == f"{result.small[at_64]:.3f}"
+    assert at.metric[2].value == f"{result.full_batch:.3f}"
+    at.select_slider(key="ghost").set_value(4).run()
+    assert at.metric[0].label == "Ghost BN, g = 4"
+
+
+def test_when_to_use_which_rows_open_their_experiment():
+    at = variants_page(view="When to use which")
+    labels = [b.label for b in at.button]
+    assert "Open: Batch Renorm" in labels and "Open: Ghost BN" in labels
+    assert [link.proto.label for link in at.main.get("page_link")] == ["Why it works", "Training vs inference"]
+    at.button(key=f"open{labels.index('Open: Batch Renorm')}").click().run()
+    assert not at.exception
+    assert at.slider(key="rmax").value == 3.0  # the Batch Renorm tab is now the one rendered
