@@ -3,8 +3,8 @@
 import streamlit as st
 
 import bn_core
-from charts import vega_lite_spec
 from charts.home import before_after_chart
+from charts.spec import vega_lite_spec
 from ui.layout import PAGES, page_setup
 
 page_setup("Home", "🧪")

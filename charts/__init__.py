@@ -1,14 +1,12 @@
-"""Altair chart builders: pure functions from arrays/DataFrames to charts, sharing one palette.
+"""Altair chart builders: pure functions from lesson objects to charts. Colours, dashes and text sizes come from
+`charts.palette`; `charts.spec.vega_lite_spec` turns a chart into the cached spec pages render.
 
-The palette is Okabe & Ito's colour-blind-safe set, readable on light and dark backgrounds.
-Every page's charts take their colours from here, so "input", "BatchNorm" or "running mean" look
-the same everywhere in the app.
+The names below are the older palette, kept only until every builder uses `charts.palette`.
 """
 
 from __future__ import annotations
 
 import altair as alt
-import pandas as pd
 
 OKABE_ITO = {
     "blue": "#0072B2",
@@ -65,15 +63,3 @@ def zero_rule(axis: str = "x") -> alt.Chart:
     """A vermillion line at 0 on `axis` ("x" or "y"): the reference every normalized plot carries."""
     encoding = {axis: alt.datum(0)}
     return alt.Chart().mark_rule(color=PALETTE["zero"], strokeWidth=2).encode(**encoding)
-
-
-def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec, its inline datasets as DataFrames, ready for `st.vega_lite_chart`.
-
-    Building and validating an Altair chart costs tens of milliseconds (up to ~150 ms for the larger faceted
-    ones), most of a page's rerun budget; pages cache this spec instead of the chart. DataFrames, rather than
-    the lists of records `to_dict` makes, travel to the browser as Arrow, quickly.
-    """
-    spec = chart.to_dict()
-    spec["datasets"] = {name: pd.DataFrame.from_records(rows) for name, rows in spec.get("datasets", {}).items()}
-    return spec

@@ -26,7 +26,8 @@ from lessons.experiments import (
     summary_frame,
 )
 
-from . import METHOD_COLORS, OKABE_ITO, PALETTE, color_scale, vega_lite_spec, zero_rule
+from . import METHOD_COLORS, OKABE_ITO, PALETTE, color_scale, zero_rule
+from .spec import vega_lite_spec
 
 RUN_COLORS = {name: METHOD_COLORS[name] for name in ("No norm", "BatchNorm", "LayerNorm")}
 RUN_COLORS["BatchNorm + noise"] = OKABE_ITO["sky"]

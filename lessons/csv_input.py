@@ -217,3 +217,23 @@ def batch_to_csv(x: np.ndarray, names) -> str:
     writer.writerow(names)
     writer.writerows([repr(float(v)) for v in row] for row in np.asarray(x, dtype=np.float64))
     return out.getvalue()
+
+
+# Characters that make a spreadsheet treat a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(cell: str) -> str:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' so that it opens as text."""
+    return cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def download_csv(frame: pd.DataFrame) -> str:
+    """A table as CSV for a download button: numbers exact (shortest round-trip form), every header and text cell
+    formula-neutralized. Numbers stay numbers (−1.5 is not a formula); the frame's index is not written."""
+    safe = frame.copy()
+    safe.columns = [neutralize_formula(str(name)) for name in frame.columns]
+    for name in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[name]):
+            safe[name] = safe[name].map(lambda value: neutralize_formula(str(value)))
+    return safe.to_csv(index=False, lineterminator="\n", float_format=repr)

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from bn_core.data import DISTRIBUTIONS, FeatureSpec, feature_names, make_batch, seed_example_batch, seed_like_specs
-from charts import vega_lite_spec
 from charts.demo import distribution_chart, distribution_datasets
+from charts.spec import vega_lite_spec
 from lessons.csv_input import MAX_BYTES, CsvBatch, Problem, batch_to_csv, quote, read_batch_csv
 from lessons.demo import (
     MAX_BATCH_SIZE,

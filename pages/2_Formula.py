@@ -6,7 +6,6 @@ import streamlit as st
 
 from bn_core.data import seed_example_batch
 from bn_core.losses import LOSSES, default_values
-from charts import vega_lite_spec
 from charts.formula import (
     channel_frame,
     dx_terms_frame,
@@ -16,6 +15,7 @@ from charts.formula import (
     graph_dot,
     upstream_frame,
 )
+from charts.spec import vega_lite_spec
 from lessons.walkthrough import (
     CONV_BETA,
     CONV_GAMMA,

@@ -6,7 +6,6 @@ from dataclasses import replace
 import streamlit as st
 
 from bn_core.data import DISTRIBUTIONS, feature_names
-from charts import vega_lite_spec
 from charts.running import (
     batch_size_chart,
     batch_size_frame,
@@ -17,6 +16,7 @@ from charts.running import (
     same_sample_frame,
     shown_steps,
 )
+from charts.spec import vega_lite_spec
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.running import (
     DRIFTS,

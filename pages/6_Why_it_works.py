@@ -10,7 +10,7 @@ import streamlit as st
 
 from bn_core.nn import DIVERGED_LOSS, MLP, NORMS, TrainConfig
 from bn_core.toy_data import DATASETS
-from charts import vega_lite_spec
+from charts.spec import vega_lite_spec
 from charts.training import SWEEPS, ExperimentView, decision_chart, experiment_view
 from lessons.experiments import (
     EXPERIMENTS,

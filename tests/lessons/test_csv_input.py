@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import pathlib
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons.csv_input import batch_to_csv, quote, read_batch_csv
+from lessons.csv_input import batch_to_csv, download_csv, quote, read_batch_csv
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "csv"
 LIMITS = {"max_rows": 256, "max_features": 8}
@@ -133,3 +136,13 @@ def test_arbitrary_input_never_raises(data):
     else:
         assert parsed.values.ndim == 2 and np.isfinite(parsed.values).all()
         assert parsed.values.shape[1] == len(parsed.names) <= 8
+
+
+def test_downloads_open_formula_like_headers_and_cells_as_text():
+    frame = pd.DataFrame({"=cmd|' /C calc'!A0": [-1.5, 2.0], "label": ["@SUM(A1)", "plain"]})
+    text = download_csv(frame)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["'=cmd|' /C calc'!A0", "label"]
+    assert rows[1] == ["-1.5", "'@SUM(A1)"] and rows[2] == ["2.0", "plain"]
+    for cell in (c for row in rows for c in row):
+        assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell

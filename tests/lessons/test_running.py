@@ -11,7 +11,6 @@ import pytest
 from bn_core.batchnorm import BatchNorm
 from bn_core.data import SEED_EXAMPLE_BATCH, standard_sample
 from bn_core.functional import batch_norm
-from charts import vega_lite_spec
 from charts.running import (
     batch_size_chart,
     batch_size_frame,
@@ -20,6 +19,7 @@ from charts.running import (
     running_stats_chart,
     shown_steps,
 )
+from charts.spec import vega_lite_spec
 from lessons.running import (
     BATCH_SIZES,
     Population,

@@ -1,0 +1,71 @@
+"""One number formatter for everything the lab shows: tables, captions, verdicts and metrics.
+
+- A column of numbers shares one format: as many decimals as give its largest magnitude `sig` significant digits,
+  so −0.8463, −1.596 and −0.06115 become −0.846, −1.596, −0.061 (the same decimals, aligned).
+- Zero is "0", never 0.00e+00; a missing or undefined value is "—", never None or nan.
+- Very large or very small magnitudes switch to scientific notation with the same mantissa length.
+- Text uses the Unicode minus sign (−), as typeset mathematics does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MISSING = "—"
+MINUS = "\u2212"
+_SCIENTIFIC_ABOVE = 1e6
+_SCIENTIFIC_BELOW = 1e-4
+_MAX_DECIMALS = 8
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _scientific(values: np.ndarray) -> bool:
+    nonzero = np.abs(values[np.isfinite(values) & (values != 0)])
+    return nonzero.size > 0 and (nonzero.max() >= _SCIENTIFIC_ABOVE or nonzero.max() < _SCIENTIFIC_BELOW)
+
+
+def column_decimals(values, sig: int = 4) -> int:
+    """Decimals that give the largest finite magnitude in `values` `sig` significant digits (0 to 8)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0 or finite.max() == 0:
+        return 0
+    digits_before_point = math.floor(math.log10(finite.max())) + 1
+    return int(np.clip(sig - digits_before_point, 0, _MAX_DECIMALS))
+
+
+def column_format(values, sig: int = 4) -> str:
+    """A printf format for one table column (`st.column_config.NumberColumn(format=...)`)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if _scientific(values):
+        return f"%.{sig - 1}e"
+    return f"%.{column_decimals(values, sig)}f"
+
+
+def format_number(x, sig: int = 4) -> str:
+    """One number as text with `sig` significant digits: "0" for zero, "—" for NaN/None, ±∞ spelled out."""
+    if x is None:
+        return MISSING
+    x = float(x)
+    if math.isnan(x):
+        return MISSING
+    if math.isinf(x):
+        return ("" if x > 0 else MINUS) + "∞"
+    if x == 0:
+        return "0"
+    if abs(x) >= _SCIENTIFIC_ABOVE or abs(x) < _SCIENTIFIC_BELOW:
+        mantissa, exponent = f"{x:.{sig - 1}e}".split("e")
+        text = f"{mantissa}×10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    else:
+        decimals = int(np.clip(sig - (math.floor(math.log10(abs(x))) + 1), 0, _MAX_DECIMALS))
+        text = f"{x:.{decimals}f}"
+    return text.replace("-", MINUS)
+
+
+def format_column(values, sig: int = 4) -> list[str]:
+    """Every value of a column as text in the column's shared format (for tables built as text)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    fmt = column_format(values, sig)
+    return [MISSING if not np.isfinite(v) else ("0" if v == 0 else (fmt % v).replace("-", MINUS)) for v in values]

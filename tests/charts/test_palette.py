@@ -1,0 +1,44 @@
+"""The palette: every colour readable (≥ 3:1) on both Streamlit backgrounds, one meaning per name in a family."""
+
+import pytest
+
+from charts import palette
+
+
+def relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_contrast_formula_matches_wcag_reference_values():
+    assert contrast("#FFFFFF", "#000000") == pytest.approx(21.0)
+    assert contrast("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)
+
+
+@pytest.mark.parametrize("theme", sorted(palette.BACKGROUNDS))
+@pytest.mark.parametrize("name", sorted(palette.HUES))
+def test_every_hue_has_3_to_1_contrast_in_both_themes(name, theme):
+    assert contrast(palette.HUES[name], palette.BACKGROUNDS[theme]) >= 3.0
+
+
+@pytest.mark.parametrize("family", [palette.STAGE, palette.NORM, palette.STAT])
+def test_families_use_only_palette_hues(family):
+    assert set(family.values()) <= set(palette.HUES.values())
+
+
+@pytest.mark.parametrize("family", [palette.STAGE, palette.STAT])
+def test_a_colour_means_one_thing_within_a_family(family):
+    assert len(set(family.values())) == len(family)
+
+
+def test_norm_kinds_differ_except_the_batchnorm_variants_compared_with_batchnorm():
+    colours = {name: colour for name, colour in palette.NORM.items()
+               if name not in ("Ghost BN", "BatchNorm + noise")}
+    assert len(set(colours.values())) == len(colours)
+    assert palette.NORM["Ghost BN"] == palette.NORM["Batch Renorm"] != palette.NORM["BatchNorm"]

@@ -1,0 +1,32 @@
+"""lessons.format: one number formatter (columns share decimals, no None, no 0.00e+00)."""
+
+import math
+
+import numpy as np
+
+from lessons.format import MISSING, column_decimals, column_format, format_column, format_number
+
+
+def test_a_column_shares_decimals_set_by_its_largest_value():
+    assert column_decimals([-0.8463, -1.596, -0.06115]) == 3
+    assert format_column([-0.8463, -1.596, -0.06115]) == ["−0.846", "−1.596", "−0.061"]
+
+
+def test_zero_and_missing_values_are_words_not_artifacts():
+    assert format_number(0.0) == "0"
+    assert format_number(None) == MISSING
+    assert format_number(math.nan) == MISSING
+    assert format_column([0.0, np.nan, 1.5]) == ["0", MISSING, "1.500"]
+
+
+def test_tiny_and_huge_magnitudes_use_scientific_notation():
+    assert format_number(1.234e-5) == "1.234×10⁻⁵"
+    assert format_number(-2.5e7, sig=2) == "−2.5×10⁷"
+    assert column_format([1e-6, 3e-6]) == "%.3e"
+
+
+def test_ordinary_numbers_keep_sig_digits():
+    assert format_number(12.3456) == "12.35"
+    assert format_number(-0.0123456, sig=3) == "−0.0123"
+    assert column_format([100.0, 2.0]) == "%.1f"
+    assert format_number(math.inf) == "∞" and format_number(-math.inf) == "−∞"
