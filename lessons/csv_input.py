@@ -225,7 +225,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralize_formula(cell: str) -> str:
     """A text cell a spreadsheet would run as a formula, prefixed with ' so that it opens as text."""
-    return cell if cell.startswith(FORMULA_TRIGGERS) else cell
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
 def download_csv(frame: pd.DataFrame) -> str:
@@ -236,4 +236,4 @@ def download_csv(frame: pd.DataFrame) -> str:
     for name in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[name]):
             safe[name] = safe[name].map(lambda value: neutralize_formula(str(value)))
-    return safe.to_csv(index=False, lineterminator="\n", float_format=repr)
+    return safe.to_csv(index=False, lineterminator="\n", float_format=lambda v: repr(float(v)))
