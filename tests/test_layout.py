@@ -45,6 +45,14 @@ def test_lessons_import_neither_streamlit_nor_altair():
     assert not loaded & {"streamlit", "altair"}, f"lessons pull in {sorted(loaded & {'streamlit', 'altair'})}"
 
 
+def test_library_lesson_and_chart_tests_do_not_import_streamlit():
+    modules = [f"tests.{folder}.{p.stem}" for folder in ("bn_core", "lessons", "charts")
+               for p in sorted((ROOT / "tests" / folder).glob("test_*.py"))]
+    assert len(modules) > 10
+    loaded = modules_after("\n".join(f"import {module}" for module in modules))  # one interpreter: one import cost
+    assert "streamlit" not in loaded, "a module in tests/bn_core, tests/lessons or tests/charts imports streamlit"
+
+
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_file_is_short_enough_to_be_composition(path):
     lines = line_count(path)
