@@ -3,6 +3,7 @@ finite differences, and every error the functions promise."""
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import numpy as np
@@ -21,7 +22,7 @@ from bn_core.functional import (
     rms_norm_forward,
 )
 from bn_core.gradcheck import max_relative_error, numerical_gradient
-from bn_core.normalize import norm_backward, normalize_forward
+from bn_core.normalize import NormCache, norm_backward, normalize_forward
 
 GOLDEN = dict(np.load(pathlib.Path(__file__).parents[1] / "fixtures" / "golden.npz"))
 TOL = 1e-10
@@ -331,3 +332,29 @@ def test_eval_backward_is_dy_times_gamma_over_running_std():
     _, cache = batch_norm_forward(x, gamma, running_mean=np.zeros(2), running_var=running_var, training=False, eps=0)
     dx, _, _ = norm_backward(dy, cache)
     assert_close(dx, dy * (gamma / np.sqrt(running_var))[None, :, None], tol=1e-15)
+
+
+def test_norm_backward_reads_every_cache_field_but_the_statistics():
+    """NormCache holds what the backward needs: changing any field changes the gradients (or makes them fail),
+    except mean and var, which are kept for the running-statistics updates and the lessons."""
+    rng = np.random.default_rng(12)
+    x, dy = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 4, 5))
+    _, cache = group_norm_forward(x, 2, rng.normal(size=4), rng.normal(size=4))
+    reference = norm_backward(dy, cache)
+    other = {"view_shape": (3, 1, 20), "stat_axes": (1, 2), "param_axes": (0,), "param_shape": (2, 2)}
+
+    def changed(value, name):
+        if isinstance(value, np.ndarray):
+            return value * 2 + 1
+        return not value if isinstance(value, bool) else other[name]
+
+    for field in dataclasses.fields(NormCache):
+        probe = dataclasses.replace(cache, **{field.name: changed(getattr(cache, field.name), field.name)})
+        try:
+            grads = norm_backward(dy, probe)
+        except (ValueError, TypeError):
+            assert field.name not in ("mean", "var")
+            continue
+        same = all(a is b is None or (a is not None and b is not None and a.shape == b.shape and np.allclose(a, b))
+                   for a, b in zip(grads, reference, strict=True))
+        assert same == (field.name in ("mean", "var")), field.name
