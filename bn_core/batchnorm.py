@@ -16,6 +16,7 @@ def update_running(running: np.ndarray, batch_value: np.ndarray, momentum: float
 
         running <- (1 - momentum) * running + momentum * batch_value
     Keras writes the same update with its momentum weighting the *old* value (keras = 1 - torch).
+    running, batch_value: (C,) (any matching shapes). Returns the new running value, same shape.
     """
     return (1.0 - momentum) * running + momentum * batch_value
 
