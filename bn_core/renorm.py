@@ -166,7 +166,10 @@ def ghost_chunks(batch_size: int, ghost_batch_size: int) -> list[slice]:
 
 
 def ghost_batch_norm(x, ghost_batch_size: int, gamma=None, beta=None, *, eps: float = 1e-5) -> np.ndarray:
-    """Training-mode Ghost BatchNorm output: every virtual batch of x (N, C, *) batch-normalized on its own."""
+    """Training-mode Ghost BatchNorm output: every virtual batch of x (N, C, *) batch-normalized on its own.
+
+    gamma, beta: (C,), shared by all virtual batches. Returns y of x's shape.
+    """
     x = as_float_array(x)
     chunks = [batch_norm_forward(x[part], gamma, beta, eps=eps)[0] for part in ghost_chunks(len(x), ghost_batch_size)]
     return np.concatenate(chunks)
