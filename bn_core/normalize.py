@@ -126,7 +126,7 @@ def norm_backward(dy, cache: NormCache) -> tuple[np.ndarray, np.ndarray | None, 
     dtype = cache.xhat.dtype
     dy = np.asarray(dy, dtype=dtype)
     if dy.shape != cache.xhat.shape:
-        raise ValueError(f"dy must have the output's shape {cache.xhat.shape}, got {dy.shape}")
+        raise RuntimeError(f"dy must have the output's shape {cache.xhat.shape}, got {dy.shape}")  # as torch
 
     def param_sum(v: np.ndarray) -> np.ndarray:
         return group_sum(v, cache.param_axes).astype(dtype).reshape(cache.param_shape)
