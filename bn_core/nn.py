@@ -100,8 +100,16 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, *, models: int = 1, eps: float = 1e-5, momentum: float | None = 0.1):
         self.shape = (models, num_features)
         self.layer = BatchNorm(models * num_features, eps=eps, momentum=momentum)
-        self.gamma = self.layer.gamma.reshape(self.shape)  # views: updating them updates the layer
-        self.beta = self.layer.beta.reshape(self.shape)
+
+    # Views, made afresh on each access: updating them updates the layer, also in a copy.deepcopy of the module
+    # (a stored view would be copied into an independent array).
+    @property
+    def gamma(self) -> np.ndarray:
+        return self.layer.gamma.reshape(self.shape)
+
+    @property
+    def beta(self) -> np.ndarray:
+        return self.layer.beta.reshape(self.shape)
 
     @property
     def running_mean(self) -> np.ndarray:
