@@ -111,28 +111,27 @@ def with_frozen_batch_norm(model: Sequential, *, affine: bool) -> Sequential:
 
 @dataclass(frozen=True)
 class FineTuning:
-    """Target test accuracy after fine-tuning, (S, len(batch_sizes)) per mode; `before`: (S,) without it."""
+    """Target test accuracy (S,) per mode after fine-tuning with `batch_size`; `before`: (S,) without it."""
 
-    batch_sizes: tuple[int, ...]
+    batch_size: int
     accuracy: dict[str, np.ndarray]
     before: np.ndarray
 
 
-def fine_tune_experiment(pretrained: Pretrained, *, kind: str = "rotate", magnitude: float = 1.0,
-                         batch_sizes: tuple[int, ...] = FINE_TUNE_BATCHES, lr: float = 0.05) -> FineTuning:
-    """Fine-tune copies of the pretrained networks on FINE_TUNE_SAMPLES labelled target samples for
-    FINE_TUNE_STEPS SGD steps (momentum 0.9) at each batch size, in each of FINE_TUNE_MODES."""
+def fine_tune_experiment(pretrained: Pretrained, batch_size: int = 2, *, kind: str = "rotate",
+                         magnitude: float = 1.0, lr: float = 0.05) -> FineTuning:
+    """Fine-tune copies of the pretrained networks on FINE_TUNE_SAMPLES labelled target samples (a rotated
+    moons set) for FINE_TUNE_STEPS SGD steps (momentum 0.9) in batches of `batch_size`, in each of
+    FINE_TUNE_MODES."""
     target = make_dataset("moons", 400, noise=0.15, seed=5)
     x_few = shift_inputs(target.x_train[:FINE_TUNE_SAMPLES], kind, magnitude)
     y_few = target.y_train[:FINE_TUNE_SAMPLES]
     x_test = shift_inputs(target.x_test, kind, magnitude)
     seeds = list(range(pretrained.model.parameters()[0].shape[0]))
-    accuracy: dict[str, list[np.ndarray]] = {mode: [] for mode in FINE_TUNE_MODES}
-    for batch_size in batch_sizes:
-        for mode in FINE_TUNE_MODES:
-            model = (copy.deepcopy(pretrained.model) if mode == FINE_TUNE_MODES[0]
-                     else with_frozen_batch_norm(pretrained.model, affine=mode == FINE_TUNE_MODES[1]))
-            fit(model, x_few, y_few, lr=lr, steps=FINE_TUNE_STEPS, batch_size=batch_size, seeds=seeds, momentum=0.9)
-            accuracy[mode].append(evaluate(model, x_test, target.y_test)[1])
-    return FineTuning(tuple(batch_sizes), {mode: np.stack(a, axis=1) for mode, a in accuracy.items()},
-                      evaluate(pretrained.model, x_test, target.y_test)[1])
+    accuracy = {}
+    for mode in FINE_TUNE_MODES:
+        model = (copy.deepcopy(pretrained.model) if mode == FINE_TUNE_MODES[0]
+                 else with_frozen_batch_norm(pretrained.model, affine=mode == FINE_TUNE_MODES[1]))
+        fit(model, x_few, y_few, lr=lr, steps=FINE_TUNE_STEPS, batch_size=batch_size, seeds=seeds, momentum=0.9)
+        accuracy[mode] = evaluate(model, x_test, target.y_test)[1]
+    return FineTuning(batch_size, accuracy, evaluate(pretrained.model, x_test, target.y_test)[1])
