@@ -1,5 +1,5 @@
 """Dropout before BatchNorm: the variance shift (Li et al. 2019, "Understanding the Disharmony between Dropout and
-Batch Normalization by Variance Shift", arXiv:1801.05134, Sec. 3, Eq. 3–5).
+Batch Normalization by Variance Shift", arXiv:1801.05134).
 
 Inverted dropout (torch.nn.Dropout) keeps each value with probability 1 − p and divides it by 1 − p. For an input
 of mean c and variance v the mean is unchanged but the variance grows in training:
@@ -20,7 +20,8 @@ import numpy as np
 from bn_core.batchnorm import BatchNorm
 from bn_core.stats import batch_var
 
-RATES = tuple(np.round(np.arange(0.0, 0.75, 0.05), 2))
+RATES = tuple(float(p) for p in np.round(np.arange(0.0, 0.75, 0.05), 2))
+MEANS = (0.0, 0.5, 1.0, 2.0)
 BATCH_SIZE = 64
 STEPS = 300
 TEST_SAMPLES = 4_000

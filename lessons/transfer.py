@@ -22,7 +22,7 @@ from lessons.recalibration import SEEDS, population_statistics, with_statistics
 from lessons.training import evaluate, fit
 
 SHIFTS = ("translate", "scale", "rotate")
-SHIFT_MAGNITUDES = tuple(np.round(np.linspace(0.0, 2.0, 9), 2))
+SHIFT_MAGNITUDES = tuple(float(m) for m in np.round(np.linspace(0.0, 2.0, 9), 2))
 FINE_TUNE_BATCHES = (2, 4, 8, 16, 32)
 FINE_TUNE_SAMPLES = 32
 FINE_TUNE_STEPS = 100
