@@ -116,7 +116,10 @@ def run_folding() -> None:
 
 
 def run_recalibration() -> None:
-    spec, sentence = recalibration_view(*controls.recalibration_controls())
+    settings = controls.recalibration_controls()
+    if not controls.ready("recalibration", settings):
+        return
+    spec, sentence = recalibration_view(*settings)
     chart(spec)
     reading(sentence)
     table, needed_spec, needed = recalibration_summary()
@@ -135,11 +138,13 @@ def run_coupling() -> None:
     chart(jacobian_spec)
 
 
-def run_simple(view: Callable, panel: Callable) -> Callable[[], None]:
+def run_simple(name: str, view: Callable, panel: Callable) -> Callable[[], None]:
     """A tab whose experiment is one chart and one reading."""
     def run() -> None:
-        values = panel()
-        spec, sentence = view(*values) if isinstance(values, tuple) else view(values)
+        settings = panel()
+        if not controls.ready(name, settings):
+            return
+        spec, sentence = view(*settings) if isinstance(settings, tuple) else view(settings)
         chart(spec)
         reading(sentence)
     return run
@@ -153,11 +158,11 @@ st.markdown(
     "5 seeds with a min–max band; every sentence under a chart is computed from those results."
 )
 RUNS = {"folding": run_folding, "recalibration": run_recalibration,
-        "adabn": run_simple(adabn_view, controls.shift_controls),
-        "finetune": run_simple(fine_tune_view, controls.fine_tune_controls),
-        "devices": run_simple(devices_view, controls.devices_controls),
-        "batches": run_simple(batches_view, controls.batches_controls), "coupling": run_coupling,
-        "dropout": run_simple(dropout_view, controls.dropout_controls)}
+        "adabn": run_simple("adabn", adabn_view, controls.shift_controls),
+        "finetune": run_simple("finetune", fine_tune_view, controls.fine_tune_controls),
+        "devices": run_simple("devices", devices_view, controls.devices_controls),
+        "batches": run_simple("batches", batches_view, controls.batches_controls), "coupling": run_coupling,
+        "dropout": run_simple("dropout", dropout_view, controls.dropout_controls)}
 # Tabs bound to the URL (?topic=...) run lazily: only the open tab's experiment is computed.
 open_tab({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in RUNS.items()},
          key="topic")
