@@ -79,8 +79,8 @@ def recalibration_reading(result: Recalibration) -> str:
 
 def momentum_table(gaps: dict[float, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame({
-        "momentum (PyTorch)": list(gaps),
-        "momentum (Keras)": [torch_to_keras_momentum(m) for m in gaps],
+        "momentum (PyTorch)": [f"{m:g}" for m in gaps],
+        "momentum (Keras)": [f"{torch_to_keras_momentum(m):g}" for m in gaps],
         "extra test loss, mean over checkpoints": [_median(g.mean(axis=1)) for g in gaps.values()],
         "extra test loss, last checkpoint": [_median(g[:, -1]) for g in gaps.values()],
     })
@@ -233,23 +233,29 @@ CLAIMS = {
                "(dropout off) BN divides by too large a σ (Li et al. 2019).",
 }
 
-LATEX = {
-    "folding": r"W' = \frac{\gamma}{\sqrt{\sigma^2_{run} + \varepsilon}}\,W, \qquad "
-               r"b' = \frac{\gamma\,(b - \mu_{run})}{\sqrt{\sigma^2_{run} + \varepsilon}} + \beta",
-    "recalibration": r"\mu_{EMA} \leftarrow (1 - m)\,\mu_{EMA} + m\,\mu_B \qquad\text{vs}\qquad "
-                     r"\mu_{precise} = \frac{1}{K}\sum_{k=1}^{K} \mu_{B_k}\ \text{(weights frozen)}",
-    "adabn": r"\hat x = \frac{x - \mu_{target}}{\sqrt{\sigma^2_{target} + \varepsilon}} \quad\text{instead of}"
-             r"\quad \frac{x - \mu_{source}}{\sqrt{\sigma^2_{source} + \varepsilon}}",
-    "finetune": r"\text{training mode: } \hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}},\ m = b"
-                r"\qquad \text{frozen: } \hat x = \frac{x - \mu_{run}}{\sqrt{\sigma^2_{run} + \varepsilon}}",
-    "devices": r"\mu = \frac{1}{n}\sum_k n_k \mu_k, \qquad "
-               r"\sigma^2 = \frac{1}{n}\sum_k n_k\left(\sigma_k^2 + (\mu_k - \mu)^2\right), \qquad n = \sum_k n_k",
+LATEX = {  # two short lines each (gathered): one long display formula does not fit a phone
+    "folding": r"\begin{gathered} W' = \frac{\gamma}{\sqrt{\sigma^2_{\text{run}} + \varepsilon}}\,W \\ "
+               r"b' = \frac{\gamma\,(b - \mu_{\text{run}})}{\sqrt{\sigma^2_{\text{run}} + \varepsilon}} + \beta "
+               r"\end{gathered}",
+    "recalibration": r"\begin{gathered} \text{EMA: } \mu \leftarrow (1 - m)\,\mu + m\,\mu_B \\ "
+                     r"\text{PreciseBN: } \mu = \frac{1}{K}\sum_{k=1}^{K} \mu_{B_k} "
+                     r"\end{gathered}",
+    "adabn": r"\begin{gathered} \text{source: } \hat x = (x - \mu_{\text{source}}) / "
+             r"\sqrt{\sigma^2_{\text{source}} + \varepsilon} \\ "
+             r"\text{AdaBN: } \hat x = (x - \mu_{\text{target}}) / \sqrt{\sigma^2_{\text{target}} + \varepsilon} "
+             r"\end{gathered}",
+    "finetune": r"\begin{gathered} \text{training mode: } \hat x = (x - \mu_B) / \sqrt{\sigma_B^2 + \varepsilon},"
+                r"\ |B| = b \\ \text{frozen: } \hat x = (x - \mu_{\text{run}}) / "
+                r"\sqrt{\sigma^2_{\text{run}} + \varepsilon} \end{gathered}",
+    "devices": r"\begin{gathered} \mu = \frac{1}{n}\sum_k n_k \mu_k, \qquad n = \sum_k n_k \\ "
+               r"\sigma^2 = \frac{1}{n}\sum_k n_k\left(\sigma_k^2 + (\mu_k - \mu)^2\right) \end{gathered}",
     "batches": r"\mu_B = \frac{1}{m}\sum_{i \in B} x_i \approx \mathbb{E}[x] \text{ only if } B "
                r"\text{ is a fair sample}",
     "coupling": r"\frac{\partial y_i}{\partial x_j} = \frac{\gamma}{\sqrt{\sigma_B^2 + \varepsilon}}"
                 r"\left(\delta_{ij} - \frac{1}{m} - \frac{\hat x_i \hat x_j}{m}\right)",
-    "dropout": r"\mathrm{Var}_{train} = \frac{c^2 + v}{1 - p} - c^2, \qquad \mathrm{Var}_{inference} = v, \qquad "
-               r"\text{shift} = \frac{v}{\mathrm{Var}_{train}}",
+    "dropout": r"\begin{gathered} \mathrm{Var}_{\text{train}} = \frac{c^2 + v}{1 - p} - c^2, \qquad "
+               r"\mathrm{Var}_{\text{inference}} = v \\ \text{shift} = v / \mathrm{Var}_{\text{train}} "
+               r"\end{gathered}",
 }
 
 CAVEATS = {
