@@ -3,6 +3,8 @@ frozen BN fine-tunes better than BN in training mode on tiny batches."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,14 @@ def test_tiny_batches_hurt_bn_in_training_mode_and_frozen_bn_fine_tunes_better(p
     assert mean[FINE_TUNE_MODES[2]] > mean[FINE_TUNE_MODES[0]] + 0.1
     assert mean[FINE_TUNE_MODES[1]] > mean[FINE_TUNE_MODES[0]]
     assert mean[FINE_TUNE_MODES[2]] > result.before.mean()
+
+
+def test_a_deep_copy_of_batch_norm_trains_its_own_gamma():
+    # Fine-tuning trains deep copies of the pretrained model: γ must stay a view of the copy's own layer.
+    bn = BatchNorm1d(3, models=2)
+    clone = copy.deepcopy(bn)
+    clone.gamma[...] = 2.0
+    np.testing.assert_array_equal(clone.layer.gamma, 2.0)
+    np.testing.assert_array_equal(bn.layer.gamma, 1.0)
+    x = np.random.default_rng(0).normal(size=(2, 8, 3))
+    np.testing.assert_allclose(clone(x), 2.0 * bn(x))
