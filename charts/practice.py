@@ -22,7 +22,7 @@ from lessons.transfer import FINE_TUNE_MODES, AdaBN, FineTuning
 
 HEIGHT = 400  # Streamlit fits title, axes and legend into this too: about 260 px are left to plot
 MAX_POINTS = 300
-LEGEND = alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=0)
+LEGEND = alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=0, symbolOpacity=1)
 
 
 def _band_frame(x: np.ndarray, values: np.ndarray, series: str) -> pd.DataFrame:

@@ -6,8 +6,7 @@ statistics to the plain average of those batches' means and (unbiased) variances
 (and torch.optim.swa_utils.update_bn) do, which is BatchNorm with momentum=None.
 
 Training does not read the running statistics (training mode normalizes with the batch's own), so one training
-run serves every EMA momentum: the run keeps each step's batch statistics, and `ema_statistics` replays the EMA
-for any momentum afterwards.
+run serves every EMA momentum: the run reads each step's batch statistics and keeps an EMA for each of MOMENTA.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ MOMENTA = (0.01, 0.03, 0.1, 0.3, 0.5)  # PyTorch convention: the weight of the n
 RECALIBRATION_BATCHES = (1, 2, 4, 8, 16, 32, 64)
 RECALIBRATION_BATCH_SIZE = 32
 SEEDS = (0, 1, 2, 3, 4)
+WIDTHS = (2, 16, 16, 2)
 
 Statistics = list[tuple[np.ndarray, np.ndarray]]  # per BN layer: (mean (S, D), unbiased var (S, D))
 
@@ -73,26 +73,32 @@ def population_statistics(model: Module, x: np.ndarray) -> Statistics:
     return precise_statistics(model, x, batches=1, batch_size=len(x))
 
 
-def ema_statistics(history: list[Statistics], momentum: float) -> Statistics:
-    """The running statistics BatchNorm(momentum) would hold after the batches whose statistics are `history`
-    (start: mean 0, var 1, as torch's buffers)."""
-    state = [(np.zeros_like(m), np.ones_like(v)) for m, v in history[0]]
-    for step in history:
-        state = [(update_running(rm, m, momentum), update_running(rv, v, momentum))
-                 for (rm, rv), (m, v) in zip(state, step, strict=True)]
-    return state
+def ema_step(running: Statistics, batch: Statistics, momentum: float) -> Statistics:
+    """One BatchNorm(momentum) update of every layer's running statistics with a step's batch statistics."""
+    return [(update_running(rm, m, momentum), update_running(rv, v, momentum))
+            for (rm, rv), (m, v) in zip(running, batch, strict=True)]
+
+
+def snapshot(model: Sequential, *, momentum: float | None = 0.1) -> Sequential:
+    """A lean copy of a `WIDTHS` BN network: its parameters and running statistics in a fresh model, without the
+    activations and gradients the modules keep from their last forward and backward (90 % of a deep copy)."""
+    fresh = mlp(WIDTHS, norm="batch", models=model.parameters()[0].shape[0], seed=0, momentum=momentum)
+    for target, source in zip(fresh.parameters(), model.parameters(), strict=True):
+        target[...] = source
+    return with_statistics(fresh, read_statistics(model))
 
 
 @dataclass(frozen=True)
 class TrainingTrace:
     """One training run of S seeds with the model saved every few steps.
 
-    steps: (T,) the checkpoint steps; models: T copies of the model; history: every step's batch statistics.
+    steps: (T,) the checkpoint steps; models: T lean copies of the model; ema: for each of MOMENTA, the T running
+    statistics BatchNorm(momentum) would hold at the checkpoints.
     """
 
     steps: np.ndarray
     models: list[Sequential]
-    history: list[Statistics]
+    ema: dict[float, list[Statistics]]
     x_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
@@ -100,28 +106,35 @@ class TrainingTrace:
 
 def train_with_checkpoints(*, dataset: str = "moons", lr: float = 0.3, steps: int = 200, batch_size: int = 16,
                            every: int = 20, seeds: tuple[int, ...] = SEEDS) -> TrainingTrace:
-    """Train a (2, 16, 16, 2) BN network with SGD (momentum 0.9), saving it every `every` steps.
+    """Train a `WIDTHS` BN network with SGD (momentum 0.9), saving it every `every` steps.
 
     The BN layers run with momentum 1, so after each step their running statistics are that step's batch
-    statistics: the history from which `ema_statistics` rebuilds any momentum's running statistics.
+    statistics, from which the EMA of every momentum in MOMENTA is kept.
     """
     data = make_dataset(dataset, 400, noise=0.15, seed=0)
-    model = mlp((2, 16, 16, 2), norm="batch", models=len(seeds), seed=0, momentum=1.0)
-    history: list[Statistics] = []
+    model = mlp(WIDTHS, norm="batch", models=len(seeds), seed=0, momentum=1.0)
+    start = [(np.zeros_like(m), np.ones_like(v)) for m, v in read_statistics(model)]  # torch's initial buffers
+    running = dict.fromkeys(MOMENTA, start)
     saved: list[Sequential] = []
+    ema: dict[float, list[Statistics]] = {momentum: [] for momentum in MOMENTA}
 
     def record(model: Sequential, step) -> None:
-        history.append(read_statistics(model))
+        batch = read_statistics(model)
+        for momentum in MOMENTA:
+            running[momentum] = ema_step(running[momentum], batch, momentum)
         if step.step % every == 0:
-            saved.append(copy.deepcopy(model))
+            saved.append(snapshot(model, momentum=1.0))
+            for momentum in MOMENTA:
+                ema[momentum].append(running[momentum])
 
+    # on_step runs after the forward and before the update: a checkpoint holds the weights that produced its
+    # step's batch statistics, as a torch model evaluated at that point would.
     fit(model, data.x_train, data.y_train, lr=lr, steps=steps, batch_size=batch_size, seeds=list(seeds),
         momentum=0.9, on_step=record)
-    # on_step runs before the update: checkpoint k holds the weights that produced history[: k * every].
-    return TrainingTrace(np.arange(every, steps + 1, every), saved, history, data.x_train, data.x_test, data.y_test)
+    return TrainingTrace(np.arange(every, steps + 1, every), saved, ema, data.x_train, data.x_test, data.y_test)
 
 
-def test_loss(model: Module, statistics: Statistics, trace: TrainingTrace) -> tuple[np.ndarray, np.ndarray]:
+def eval_on_test(model: Module, statistics: Statistics, trace: TrainingTrace) -> tuple[np.ndarray, np.ndarray]:
     """(loss (S,), accuracy (S,)) on the test set in eval mode with the given statistics."""
     return evaluate(with_statistics(model, statistics), trace.x_test, trace.y_test)
 
@@ -143,29 +156,30 @@ class Recalibration:
 
 def recalibrate(trace: TrainingTrace, momentum: float, batches: int) -> Recalibration:
     """Evaluate every checkpoint of `trace` with EMA(momentum), PreciseBN(batches) and population statistics."""
+    if momentum not in trace.ema:
+        raise ValueError(f"momentum must be one of {tuple(trace.ema)}, got {momentum}")
     columns: dict[str, list] = {k: [] for k in ("ema", "precise", "population")}
-    for step, model in zip(trace.steps, trace.models, strict=True):
-        columns["ema"].append(test_loss(model, ema_statistics(trace.history[:step], momentum), trace))
-        columns["precise"].append(test_loss(model, precise_statistics(model, trace.x_train, batches), trace))
-        columns["population"].append(test_loss(model, population_statistics(model, trace.x_train), trace))
+    for model, ema in zip(trace.models, trace.ema[momentum], strict=True):
+        columns["ema"].append(eval_on_test(model, ema, trace))
+        columns["precise"].append(eval_on_test(model, precise_statistics(model, trace.x_train, batches), trace))
+        columns["population"].append(eval_on_test(model, population_statistics(model, trace.x_train), trace))
     loss = {k: np.stack([c[0] for c in v], axis=1) for k, v in columns.items()}
     accuracy = {k: np.stack([c[1] for c in v], axis=1) for k, v in columns.items()}
     return Recalibration(trace.steps, momentum, batches, loss["ema"], loss["precise"], loss["population"],
                          accuracy["ema"], accuracy["precise"])
 
 
-def momentum_gaps(trace: TrainingTrace, momenta: tuple[float, ...] = MOMENTA) -> dict[float, np.ndarray]:
+def momentum_gaps(trace: TrainingTrace) -> dict[float, np.ndarray]:
     """For each momentum, (S, T): EMA test loss minus the population statistics' test loss, per checkpoint."""
-    population = [test_loss(m, population_statistics(m, trace.x_train), trace)[0] for m in trace.models]
-    return {momentum: np.stack([test_loss(model, ema_statistics(trace.history[:step], momentum), trace)[0] - pop
-                                for step, model, pop in zip(trace.steps, trace.models, population, strict=True)],
-                               axis=1)
-            for momentum in momenta}
+    population = [eval_on_test(m, population_statistics(m, trace.x_train), trace)[0] for m in trace.models]
+    return {momentum: np.stack([eval_on_test(model, ema, trace)[0] - pop
+                                for model, ema, pop in zip(trace.models, emas, population, strict=True)], axis=1)
+            for momentum, emas in trace.ema.items()}
 
 
 def batches_needed(trace: TrainingTrace, counts: tuple[int, ...] = RECALIBRATION_BATCHES) -> np.ndarray:
     """(S, len(counts)): PreciseBN's test loss minus the population statistics', for the last checkpoint."""
     model = trace.models[-1]
-    population = test_loss(model, population_statistics(model, trace.x_train), trace)[0]
-    return np.stack([test_loss(model, precise_statistics(model, trace.x_train, k), trace)[0] - population
+    population = eval_on_test(model, population_statistics(model, trace.x_train), trace)[0]
+    return np.stack([eval_on_test(model, precise_statistics(model, trace.x_train, k), trace)[0] - population
                      for k in counts], axis=1)

@@ -18,7 +18,7 @@ import numpy as np
 
 from bn_core.nn import BatchNorm1d, Sequential, mlp
 from bn_core.toy_data import make_dataset
-from lessons.recalibration import SEEDS, population_statistics, with_statistics
+from lessons.recalibration import SEEDS, WIDTHS, population_statistics, snapshot, with_statistics
 from lessons.training import evaluate, fit
 
 SHIFTS = ("translate", "scale", "rotate")
@@ -54,9 +54,9 @@ class Pretrained:
 
 def pretrain(seeds: tuple[int, ...] = SEEDS) -> Pretrained:
     data = make_dataset("moons", 400, noise=0.15, seed=0)
-    model = mlp((2, 16, 16, 2), norm="batch", models=len(seeds), seed=0)
+    model = mlp(WIDTHS, norm="batch", models=len(seeds), seed=0)
     fit(model, data.x_train, data.y_train, lr=0.3, steps=300, batch_size=32, seeds=list(seeds), momentum=0.9)
-    return Pretrained(model, evaluate(model, data.x_test, data.y_test)[1])
+    return Pretrained(snapshot(model), evaluate(model, data.x_test, data.y_test)[1])
 
 
 @dataclass(frozen=True)

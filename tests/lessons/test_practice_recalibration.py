@@ -12,11 +12,11 @@ from bn_core.toy_data import make_dataset
 from lessons.recalibration import (
     batch_norm_layers,
     batches_needed,
-    ema_statistics,
     population_statistics,
     precise_statistics,
     read_statistics,
     recalibrate,
+    snapshot,
     train_with_checkpoints,
     with_statistics,
 )
@@ -30,12 +30,11 @@ def trace():
     return train_with_checkpoints(steps=100, every=20, seeds=SEEDS)
 
 
-def test_replayed_ema_equals_the_running_statistics_of_a_model_trained_with_that_momentum(trace):
+def test_tracked_ema_equals_the_running_statistics_of_a_model_trained_with_that_momentum(trace):
     data = make_dataset("moons", 400, noise=0.15, seed=0)
     model = mlp((2, 16, 16, 2), norm="batch", models=len(SEEDS), seed=0, momentum=0.03)
     fit(model, data.x_train, data.y_train, lr=0.3, steps=100, batch_size=16, seeds=list(SEEDS), momentum=0.9)
-    for (mean, var), (replayed_mean, replayed_var) in zip(read_statistics(model),
-                                                          ema_statistics(trace.history, 0.03), strict=True):
+    for (mean, var), (replayed_mean, replayed_var) in zip(read_statistics(model), trace.ema[0.03][-1], strict=True):
         np.testing.assert_allclose(replayed_mean, mean, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(replayed_var, var, rtol=1e-10)
 
@@ -73,6 +72,14 @@ def test_a_few_recalibration_batches_suffice(trace):
     gaps = np.abs(batches_needed(trace, counts=(1, 8, 64))).mean(axis=0)
     assert gaps[2] < gaps[0]
     assert gaps[1] < 0.05
+
+
+def test_a_snapshot_computes_what_the_model_computes(trace):
+    model = trace.models[-1]
+    lean = snapshot(model, momentum=1.0)
+    assert not hasattr(lean.layers[0], "out")  # no activations kept from training
+    x = np.broadcast_to(trace.x_test, (len(SEEDS), *trace.x_test.shape))
+    np.testing.assert_array_equal(lean.eval()(x), model.eval()(x))
 
 
 def test_precise_statistics_leave_the_model_untouched(trace):
