@@ -152,10 +152,9 @@ def run_simple(name: str, view: Callable, panel: Callable) -> Callable[[], None]
 
 st.title("🛠️ Batch norm in practice")
 st.markdown(
-    "Batch norm's sharpest edges appear after training starts: deploying, fine-tuning, many GPUs, odd data "
-    "loaders. Each tab is one of them as a small live experiment on `bn_core`, with the numbers a practitioner "
-    "would check, the PyTorch or Keras call that does it, and its source. Stochastic results are medians over "
-    "5 seeds with a min–max band; every sentence under a chart is computed from those results."
+    "Batch norm's sharpest edges appear after training starts. Each tab is one of them as a live experiment on "
+    "`bn_core`: the numbers to check, the PyTorch or Keras call that does it, its source. Stochastic results are "
+    "medians over 5 seeds with a min–max band; every sentence under a chart is computed from them."
 )
 RUNS = {"folding": run_folding, "recalibration": run_recalibration,
         "adabn": run_simple("adabn", adabn_view, controls.shift_controls),
