@@ -67,7 +67,9 @@ def recalibration_reading(result: Recalibration) -> str:
     head = (f"At step {result.steps[worst]} the EMA statistics (momentum {result.momentum:g}, Keras {keras}) give "
             f"a test loss of {format_number(ema[worst], 3)}, PreciseBN over {result.batches} batches "
             f"{format_number(precise[worst], 3)}, and the full training set's statistics "
-            f"{format_number(population[worst], 3)} (medians over {result.ema_loss.shape[0]} seeds).")
+            f"{format_number(population[worst], 3)}; test accuracy {_pct(_median(result.ema_accuracy[:, worst]))} "
+            f"with the EMA, {_pct(_median(result.precise_accuracy[:, worst]))} with PreciseBN (medians over "
+            f"{result.ema_loss.shape[0]} seeds).")
     ema_gap, precise_gap = float(np.mean(ema - population)), float(np.mean(np.abs(precise - population)))
     if ema_gap < CLOSE_LOSS:
         return head + (f" At this momentum the EMA keeps up with the weights: on average it costs "
