@@ -12,7 +12,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from bn_core.nn import MLP
 from lessons.experiments import (
     RunResult,
     curves_frame,
@@ -25,6 +24,7 @@ from lessons.experiments import (
     shift_frame,
     summary_frame,
 )
+from lessons.legacy_mlp import MLP
 
 from . import METHOD_COLORS, OKABE_ITO, PALETTE, color_scale, zero_rule
 from .spec import vega_lite_spec

@@ -22,8 +22,8 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from bn_core.nn import MLP, NORMS, History, TrainConfig, TrainStep, train
 from bn_core.toy_data import ToyData, make_dataset
+from lessons.legacy_mlp import MLP, NORMS, History, TrainConfig, TrainStep, train
 
 EXPERIMENTS = {
     "lr": "Learning rate",

@@ -8,7 +8,6 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from bn_core.nn import DIVERGED_LOSS, MLP, NORMS, TrainConfig
 from bn_core.toy_data import DATASETS
 from charts.spec import vega_lite_spec
 from charts.training import SWEEPS, ExperimentView, decision_chart, experiment_view
@@ -26,6 +25,7 @@ from lessons.experiments import (
     run_all,
     run_label,
 )
+from lessons.legacy_mlp import DIVERGED_LOSS, MLP, NORMS, TrainConfig
 from ui.controls import bound, seed_control
 from ui.layout import page_setup
 

@@ -31,6 +31,8 @@ PAGES = (
              "Running statistics, momentum conventions and the classic train/eval pitfalls."),
     PageInfo("pages/4_Variants.py", "Variants", ":material/grid_view:",
              "Batch, Layer, Instance, Group and RMS norm: which values share statistics."),
+    PageInfo("pages/5_In_practice.py", "In practice", ":material/build:",
+             "Folding, recalibration, fine-tuning, many GPUs, odd batches: batch norm's pitfalls, each an experiment."),
     PageInfo("pages/6_Why_it_works.py", "Why it works", ":material/science:",
              "Train small networks with and without batch norm and test the claims yourself."),
 )

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bn_core.nn import MLP, TrainConfig, TrainStep, softmax_cross_entropy, train
 from charts import METHOD_COLORS, PALETTE
 from charts.training import RUN_COLORS, experiment_view
 from lessons.experiments import (
@@ -37,6 +36,7 @@ from lessons.experiments import (
     shift_frame,
     summary_frame,
 )
+from lessons.legacy_mlp import MLP, TrainConfig, TrainStep, softmax_cross_entropy, train
 
 SMALL = RunSpec(DataSpec("moons", 120, 0.1, 0), hidden=(8, 8), train=TrainConfig(lr=0.1, steps=60, batch_size=16))
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import lessons.experiments
-from bn_core.nn import TrainConfig
 from lessons.experiments import EXPERIMENTS, DataSpec, RunSpec, drift_summary, plan, run, run_all
+from lessons.legacy_mlp import TrainConfig
 from tests.pages.conftest import open_page
 
 PAGE = "pages/6_Why_it_works.py"

@@ -1,0 +1,91 @@
+"""lessons.recalibration: the EMA replay equals BatchNorm's own running statistics; PreciseBN recovers the
+population statistics and closes the gap that lagging EMA statistics leave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bn_core.nn import mlp
+from bn_core.stats import batch_mean, batch_var
+from bn_core.toy_data import make_dataset
+from lessons.recalibration import (
+    batch_norm_layers,
+    batches_needed,
+    population_statistics,
+    precise_statistics,
+    read_statistics,
+    recalibrate,
+    snapshot,
+    train_with_checkpoints,
+    with_statistics,
+)
+from lessons.training import fit
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return train_with_checkpoints(steps=100, every=20, seeds=SEEDS)
+
+
+def test_tracked_ema_equals_the_running_statistics_of_a_model_trained_with_that_momentum(trace):
+    data = make_dataset("moons", 400, noise=0.15, seed=0)
+    model = mlp((2, 16, 16, 2), norm="batch", models=len(SEEDS), seed=0, momentum=0.03)
+    fit(model, data.x_train, data.y_train, lr=0.3, steps=100, batch_size=16, seeds=list(SEEDS), momentum=0.9)
+    for (mean, var), (replayed_mean, replayed_var) in zip(read_statistics(model), trace.ema[0.03][-1], strict=True):
+        np.testing.assert_allclose(replayed_mean, mean, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(replayed_var, var, rtol=1e-10)
+
+
+def test_population_statistics_are_the_full_training_sets_statistics(trace):
+    model = trace.models[-1]
+    mean, var = population_statistics(model, trace.x_train)[0]
+    first_linear = model.layers[0]
+    hidden = np.broadcast_to(trace.x_train, (len(SEEDS), *trace.x_train.shape)) @ first_linear.weight
+    hidden = hidden + first_linear.bias[:, None, :]
+    np.testing.assert_allclose(mean, batch_mean(hidden, (1,)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(var, batch_var(hidden, (1,), ddof=1), rtol=1e-10)
+
+
+def test_with_statistics_changes_a_copy_only(trace):
+    model = trace.models[0]
+    before = read_statistics(model)
+    target = [(m + 1.0, v * 2.0) for m, v in before]
+    copied = with_statistics(model, target)
+    np.testing.assert_array_equal(read_statistics(copied)[1][0], target[1][0])
+    np.testing.assert_array_equal(read_statistics(model)[1][0], before[1][0])
+    assert len(batch_norm_layers(copied)) == 2
+
+
+def test_precise_bn_closes_the_gap_that_lagging_ema_statistics_leave(trace):
+    result = recalibrate(trace, momentum=0.01, batches=16)
+    ema_gap = np.abs(result.ema_loss - result.population_loss).mean()
+    precise_gap = np.abs(result.precise_loss - result.population_loss).mean()
+    assert ema_gap > 0.2  # the EMA still remembers the network of many steps ago
+    assert precise_gap < ema_gap / 5
+    assert result.precise_accuracy.mean() > result.ema_accuracy.mean() + 0.03
+
+
+def test_a_few_recalibration_batches_suffice(trace):
+    gaps = np.abs(batches_needed(trace, counts=(1, 8, 64))).mean(axis=0)
+    assert gaps[2] < gaps[0]
+    assert gaps[1] < 0.05
+
+
+def test_a_snapshot_computes_what_the_model_computes(trace):
+    model = trace.models[-1]
+    lean = snapshot(model, momentum=1.0)
+    assert not hasattr(lean.layers[0], "out")  # no activations kept from training
+    x = np.broadcast_to(trace.x_test, (len(SEEDS), *trace.x_test.shape))
+    np.testing.assert_array_equal(lean.eval()(x), model.eval()(x))
+
+
+def test_precise_statistics_leave_the_model_untouched(trace):
+    model = trace.models[-1]
+    before = read_statistics(model)
+    precise_statistics(model, trace.x_train, 4)
+    for (m0, v0), (m1, v1) in zip(before, read_statistics(model), strict=True):
+        np.testing.assert_array_equal(m0, m1)
+        np.testing.assert_array_equal(v0, v1)
