@@ -281,16 +281,23 @@ def ghost_running_chart(frame: pd.DataFrame, population_mean: float) -> alt.Laye
 
 # Cacheable Vega-Lite specs of the page's charts, straight from lesson objects (`charts.spec.vega_lite_spec`).
 
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    """`vega_lite_spec` without Altair's 5,000-row guard: the grid and the strips hold up to 5 × 8 × 12 × 16 =
+    7,680 values at the largest shape the page's controls allow, sized by the page itself."""
+    with alt.data_transformers.enable("default", max_rows=None):
+        return vega_lite_spec(chart)
+
+
 def sharing_spec(shape: tuple[int, int, int], num_groups: int, cell: tuple[int, int, int],
                  titles: dict[str, str]) -> dict:
     frame, labels = sharing_frame(shape, num_groups, cell), sharing_labels(shape, titles)
-    return vega_lite_spec(sharing_chart(frame, labels, shape))
+    return _spec(sharing_chart(frame, labels, shape))
 
 
 def same_data_specs(x: np.ndarray, outputs: dict[str, np.ndarray]) -> tuple[dict, dict]:
     """(input strips, output strips) of one batch x (N, C, S) and the variants' outputs."""
     frame = outputs_frame(x, outputs)
-    return vega_lite_spec(input_chart(frame)), vega_lite_spec(outputs_chart(frame))
+    return _spec(input_chart(frame)), _spec(outputs_chart(frame))
 
 
 def sensitivity_spec(batch_sizes: tuple[int, ...], spreads: dict[str, np.ndarray]) -> dict:

@@ -14,43 +14,43 @@ from ui.layout import page_setup
 page_setup("Variants", "🧩")
 
 
-# Cache bounds: entry sizes measured with pickle at the largest shape (N = 8, C = 12, H·W = 16) by
-# `python scripts/measure_variants.py --cache`; every bound keeps a full cache under ~25 MB.
-@st.cache_data(show_spinner=False, max_entries=128)  # ≤ 190 KB an entry (grid spec + facts)
+# Cache bounds from entry sizes pickled at the largest shape (N = 8, C = 12, H·W = 16) by
+# `python scripts/measure_variants.py --cache`: all caches full hold ≤ 46 MB.
+@st.cache_data(show_spinner=False, max_entries=32)  # 712 KB an entry (7,680-cell grid spec + facts): ≤ 23 MB
 def sharing_view(shape, num_groups, cell):
     titles = variants.sharing_titles(shape, num_groups)
     return charts.sharing_spec(shape, num_groups, cell, titles), variants.facts_table(shape, num_groups)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)  # ≤ 110 KB an entry (two specs, lesson arrays)
+@st.cache_data(show_spinner=False, max_entries=32)  # 481 KB an entry (two strip specs + lesson): ≤ 15 MB
 def same_data_view(shape, num_groups, eps, seed):
     lesson = variants.same_data(shape, num_groups, eps, seed)
     return lesson, *charts.same_data_specs(lesson.x, lesson.outputs)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)  # ≤ 40 KB an entry (three small tables)
+@st.cache_data(show_spinner=False, max_entries=64)  # 3.5 KB an entry (three small tables)
 def beyond_view(shape, eps, seed):
     return affine.beyond_the_statistics(shape, eps, seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)  # ≤ 20 KB an entry (spec of 60 points + table)
+@st.cache_data(show_spinner=False, max_entries=64)  # 4.9 KB an entry (spec of 60 points + table)
 def sensitivity_view(num_channels, spatial, num_groups, eps, seed):
     spreads = variants.batch_size_sensitivity(num_channels, spatial, num_groups, trials=32, eps=eps, seed=seed)
     return charts.sensitivity_spec(variants.BATCH_SIZES, spreads), variants.sensitivity_table(spreads)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)  # ≤ 90 KB an entry (spec of 600 steps + the runs)
+@st.cache_data(show_spinner=False, max_entries=128)  # 56 KB an entry (600-step spec + 5 runs): ≤ 7 MB
 def renorm_view(r_max, d_max):
     summary = renorm.renorm_summary(r_max, d_max)
     return charts.renorm_spec(summary.curves), summary
 
 
-@st.cache_data(show_spinner=False, max_entries=1)  # ≤ 2 KB: the one experiment (2.5 s), shared by all g
+@st.cache_data(show_spinner=False, max_entries=1)  # 0.4 KB: the one experiment (2.5 s), shared by all g
 def ghost_result():
     return renorm.ghost_experiment()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)  # ≤ 30 KB an entry; there are 8 ghost sizes
+@st.cache_data(show_spinner=False, max_entries=8)  # 8.6 KB an entry; there are 8 ghost sizes
 def ghost_view(ghost_size):
     result, running = ghost_result(), renorm.ghost_running(ghost_size)
     return *charts.ghost_specs(result, running, ghost_size), result, running
