@@ -31,7 +31,13 @@ SELECTION = "cell"  # name of the grid's click selection; its points carry field
 ROLES = ("selected cell", "shares its statistics", "other values")
 SELECTED_OUTLINE = HUES["olive"]  # the selected cell's outline: visible on vermillion in both themes
 SAMPLE_COLORS = [HUES[k] for k in ("blue", "ochre", "green", "purple", "olive", "grey", "vermillion")]
-CELL_PX = 14  # height of one grid cell; its width follows the column
+CELL_PX = 18  # height of one grid cell; its width follows the column
+TITLE_ROWS, SAMPLE_GAP = 1.6, 0.5  # rows (in cell heights) above each variant's block, and between samples
+
+
+def _block_rows(num_samples: int, height: int) -> float:
+    """Rows (in cell heights) of one variant's block: its title, then a patch row per sample."""
+    return TITLE_ROWS + num_samples * (height + SAMPLE_GAP) + SAMPLE_GAP
 
 
 def block_shape(spatial: int) -> tuple[int, int]:
@@ -52,7 +58,7 @@ def sharing_frame(shape: tuple[int, int, int], num_groups: int, cell: tuple[int,
     width, height = block_shape(s)
     grid_n, grid_c, grid_s = (a.reshape(-1) for a in np.indices(shape))
     x = grid_c * (width + 1) + grid_s % width
-    block_rows = 2 + num_samples * (height + 1)
+    block_rows = _block_rows(num_samples, height)
     selected = np.ravel_multi_index(cell, shape)
     frames = []
     for b, variant in enumerate(VARIANTS):
@@ -63,7 +69,7 @@ def sharing_frame(shape: tuple[int, int, int], num_groups: int, cell: tuple[int,
         alpha[selected] = 1.0
         outline = np.zeros(x.size)
         outline[selected] = 3.0
-        y = b * block_rows + 2 + grid_n * (height + 1) + grid_s // width
+        y = b * block_rows + TITLE_ROWS + grid_n * (height + SAMPLE_GAP) + grid_s // width
         frames.append(pd.DataFrame({"variant": variant, "n": grid_n, "c": grid_c, "s": grid_s, "x": x, "y": y,
                                     "role": role, "alpha": alpha, "outline": outline}))
     return pd.concat(frames, ignore_index=True)
@@ -84,12 +90,12 @@ def sharing_labels(shape: tuple[int, int, int], titles: dict[str, str]) -> pd.Da
     """Text marks of the grid: a title row per variant and a label n1… per sample row. Columns x, y, text, kind."""
     num_samples, _, s = shape
     _, height = block_shape(s)
-    block_rows = 2 + num_samples * (height + 1)
+    block_rows = _block_rows(num_samples, height)
     rows = []
     for b, variant in enumerate(VARIANTS):
-        rows.append({"x": 0, "y": b * block_rows + 0.5, "text": titles[variant], "kind": "title"})
-        rows += [{"x": -0.6, "y": b * block_rows + 2 + n * (height + 1) + height / 2, "text": f"n{n + 1}",
-                  "kind": "sample"} for n in range(num_samples)]
+        rows.append({"x": 0, "y": b * block_rows + TITLE_ROWS / 2, "text": titles[variant], "kind": "title"})
+        rows += [{"x": -0.6, "y": b * block_rows + TITLE_ROWS + n * (height + SAMPLE_GAP) + height / 2,
+                  "text": f"n{n + 1}", "kind": "sample"} for n in range(num_samples)]
     return pd.DataFrame(rows)
 
 
@@ -101,11 +107,11 @@ def sharing_chart(frame: pd.DataFrame, labels: pd.DataFrame, shape: tuple[int, i
     _, c, s = shape
     width, _ = block_shape(s)
     columns = c * (width + 1) - 1
-    rows = float(frame.y.max() + 1)
+    rows = float(frame.y.max() + 1 + SAMPLE_GAP)
     centres = [k * (width + 1) + width / 2 for k in range(c)]
     x = alt.X("x:Q", scale=alt.Scale(domain=[-2.2, columns], nice=False, zero=False),
               axis=alt.Axis(values=centres, labelExpr=f"'c' + (floor(datum.value / {width + 1}) + 1)", grid=False,
-                            ticks=False, domain=False, orient="top", title="channel c (each patch: its H·W positions)"))
+                            ticks=False, domain=False, orient="top", title="channel c"))
     y = alt.Y("y:Q", scale=alt.Scale(domain=[0, rows], reverse=True, nice=False, zero=False), axis=None)
     cells = alt.Chart(frame).mark_rect(stroke=SELECTED_OUTLINE).encode(
         x=x, x2=alt.X2("x_end:Q"), y=y, y2=alt.Y2("y_end:Q"),
@@ -118,7 +124,7 @@ def sharing_chart(frame: pd.DataFrame, labels: pd.DataFrame, shape: tuple[int, i
                  alt.Tooltip("channel:N", title="channel c"), alt.Tooltip("position:N", title="position s"),
                  alt.Tooltip("role:N", title="this value")],
     ).transform_calculate(
-        x_end="datum.x + 0.92", y_end="datum.y + 0.92", sample="datum.n + 1", channel="datum.c + 1",
+        x_end="datum.x + 0.9", y_end="datum.y + 0.9", sample="datum.n + 1", channel="datum.c + 1",
         position="datum.s + 1",
     ).add_params(alt.selection_point(name=SELECTION, fields=["n", "c", "s"], on="click"))
     titles = alt.Chart(labels).transform_filter("datum.kind == 'title'").mark_text(
@@ -158,7 +164,7 @@ def input_chart(frame: pd.DataFrame) -> alt.LayerChart:
         color=_sample_color(data),
         tooltip=["sample:N", "channel:N", alt.Tooltip("value:Q", format=".3f")],
     )
-    return readable(alt.layer(zero_rule("x"), ticks, data=data).properties(height=alt.Step(16)))
+    return readable(alt.layer(zero_rule("x"), ticks, data=data).properties(height=alt.Step(20)))
 
 
 def outputs_chart(frame: pd.DataFrame) -> alt.LayerChart:
@@ -174,8 +180,8 @@ def outputs_chart(frame: pd.DataFrame) -> alt.LayerChart:
         color=_sample_color(data),
         tooltip=["layer:N", "sample:N", "channel:N", alt.Tooltip("value:Q", format=".3f")],
     )
-    step = max(60, 10 * len(channels))
-    return readable(alt.layer(zero_rule("x"), ticks, data=data).properties(height=alt.Step(step)))
+    height = len(set(data.layer)) * (11 * len(channels) + 24)
+    return readable(alt.layer(zero_rule("x"), ticks, data=data).properties(height=height))
 
 
 def sensitivity_frame(batch_sizes: tuple[int, ...], spreads: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -218,7 +224,7 @@ def renorm_chart(frame: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart().encode(x=alt.X("step:Q", title="training step"), color=color)
     band = base.mark_area(opacity=BAND_OPACITY).encode(y=alt.Y("low:Q"), y2="high:Q")
     line = base.mark_line(strokeWidth=2).encode(
-        y=alt.Y("median:Q", title="mean |training − inference output|"),
+        y=alt.Y("median:Q", title="|training − inference| gap"),
         tooltip=["method:N", "step:Q", alt.Tooltip("median:Q", format=".3f", title="median over seeds")],
     )
     return readable(alt.layer(zero_rule("y"), band, line, data=frame).properties(height=300))
@@ -235,24 +241,25 @@ def ghost_frame(ghost_sizes: tuple[int, ...], ghost: np.ndarray, small: np.ndarr
 def ghost_chart(frame: pd.DataFrame, full_batch: float, batch_size: int, chosen: int) -> alt.LayerChart:
     """Noise of one sample's output against the (virtual) batch size g. Ghost BN (virtual batches of g in a batch
     of `batch_size`) and BatchNorm on a real batch of g; the dashed grey rule is BatchNorm on the full batch,
-    labelled above its line at the right; the vermillion rule marks the chosen g."""
+    labelled above its line at the left (where the curves are high); the solid grey rule marks the chosen g."""
     series = ["Ghost BN", "BatchNorm"]
+    names = f"datum.label == 'Ghost BN' ? 'Ghost BN: g-sample parts of a batch of {batch_size}' : " \
+            "'BatchNorm on a real batch of g'"
     lines = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=2).encode(
         x=alt.X("size:Q", title="(virtual) batch size g", scale=alt.Scale(type="log", base=2),
                 axis=alt.Axis(values=sorted(set(frame["size"])))),
         y=alt.Y("noise:Q", title="spread of the sample's value"),
         color=alt.Color("series:N", scale=color_scale(NORM, series), legend=alt.Legend(
-            orient="top", title=None, labelExpr=f"datum.label == 'Ghost BN' ? 'Ghost BN: g-sample parts of a batch "
-                                                f"of {batch_size}' : 'BatchNorm on a real batch of g'")),
+            orient="top", direction="vertical", title=None, labelLimit=0, labelExpr=names)),
         strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=series, range=[DASH["train"], DASH["test"]]),
                                   legend=None),
         tooltip=["series:N", alt.Tooltip("size:Q", title="g"), alt.Tooltip("noise:Q", format=".3f")],
     )
     full = alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"]).encode(y=alt.datum(full_batch))
-    label = alt.Chart().mark_text(align="right", baseline="bottom", dy=-4, color=REFERENCE, fontSize=12).encode(
-        x=alt.datum(max(frame["size"])), y=alt.datum(full_batch),
+    label = alt.Chart().mark_text(align="left", baseline="bottom", dy=-4, color=REFERENCE, fontSize=12).encode(
+        x=alt.datum(min(frame["size"])), y=alt.datum(full_batch),
         text=alt.datum(f"BatchNorm, full batch of {batch_size}"))
-    chosen_rule = alt.Chart().mark_rule(color=HIGHLIGHT, strokeWidth=2).encode(x=alt.datum(chosen))
+    chosen_rule = alt.Chart().mark_rule(color=REFERENCE, strokeWidth=2).encode(x=alt.datum(chosen))
     return readable(alt.layer(full, label, chosen_rule, lines, data=frame).properties(height=300))
 
 
@@ -266,7 +273,8 @@ def ghost_running_chart(frame: pd.DataFrame, population_mean: float) -> alt.Laye
     """Ghost BN's running μ after each large batch, one line per momentum convention (solid: Hoffer et al.,
     dashed: Composer), against the population mean (grey rule)."""
     conventions = list(dict.fromkeys(frame.convention))
-    line = alt.Chart().mark_line(point=True, strokeWidth=2, color=NORM["Ghost BN"]).encode(
+    line = alt.Chart().mark_line(point=alt.OverlayMarkDef(color=NORM["Ghost BN"]), strokeWidth=2).encode(
+        color=alt.value(NORM["Ghost BN"]),
         x=alt.X("step:Q", title="large batches seen"),
         y=alt.Y("running mean:Q", title="running μ", scale=alt.Scale(domainMin=0)),
         strokeDash=alt.StrokeDash("convention:N", scale=alt.Scale(domain=conventions,

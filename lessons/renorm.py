@@ -275,4 +275,4 @@ def ghost_running_verdict(running: GhostRunning) -> str:
             f"step's {m:g}. After {len(running.steps)} large batches the running μ is "
             f"{format_number(running.running_mean[hoffer][-1], 3)} and "
             f"{format_number(running.running_mean[composer][-1], 3)} "
-            f"(population mean {format_number(running.population_mean)}).")
+            f"(population mean {running.population_mean:g}).")

@@ -278,13 +278,10 @@ def variant_label(variant: str, num_groups: int) -> str:
 
 
 def sharing_titles(shape: tuple[int, int, int], num_groups: int) -> dict[str, str]:
-    """variant -> the title of its grid: what its statistics are taken over, how many, of how many values."""
-    titles = {}
-    for variant in VARIANTS:
-        facts = variant_facts(variant, shape, num_groups)
-        titles[variant] = (f"{variant_label(variant, num_groups)}: statistics over {facts.axes}, "
-                           f"{facts.num_stats} × {facts.statistic}, {facts.group_size} values each")
-    return titles
+    """variant -> the title of its grid, short enough for a phone: the layer and what it normalizes over (the
+    counts are in `facts_table`)."""
+    return {variant: f"{variant_label(variant, num_groups)}: over {variant_facts(variant, shape, num_groups).axes}"
+            for variant in VARIANTS}
 
 
 AT_INFERENCE = {"BatchNorm": "yes: running statistics", "InstanceNorm": "only with track_running_stats=True"}

@@ -7,7 +7,7 @@ import streamlit as st
 from charts import variants as charts
 from lessons import affine, renorm, variants
 from lessons import variants_text as text
-from lessons.format import column_format, format_number
+from lessons.format import column_format
 from ui.controls import bound, eps_control, open_tab, seed_control
 from ui.layout import page_setup
 
@@ -94,8 +94,9 @@ def show_same_data(shape, num_groups, eps, seed):
     st.vega_lite_chart(input_spec, width="stretch")
     st.vega_lite_chart(outputs_spec, width="stretch")
     st.markdown("**What is left of each kind of variation** (standard deviation of the named means or spreads; "
-                f"below {format_number(variants.SPREAD_THRESHOLD)} counts as removed):")
-    helps = {kind: {"help": f"Standard deviation of the {what}."} for kind, what in variants.RESIDUALS.items()}
+                f"below {variants.SPREAD_THRESHOLD:g} counts as removed):")
+    helps = {kind: {"help": f"Standard deviation of the {what}.", "width": "small"}
+             for kind, what in variants.RESIDUALS.items()}
     st.dataframe(lesson.spreads, width="stretch", column_config={
         **numbers(lesson.spreads, **helps), "removed": st.column_config.TextColumn("removed", width="large")})
     st.markdown(f"{variants.equivalence_sentence(lesson.equivalences)}\n\n"
