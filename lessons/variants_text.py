@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from lessons.variants import RESIDUALS as _RESIDUAL_MEANINGS
+
+RESIDUALS = tuple(_RESIDUAL_MEANINGS.items())  # (kind of variation, what its spread is taken of), table order
+
 # Situation, choice, why, the experiment tab of this page, an experiment on another page (path, label) or None.
 ADVICE = (
     ("Convolutional networks with batches of 16 or more", "BatchNorm",

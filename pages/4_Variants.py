@@ -95,8 +95,7 @@ def show_same_data(shape, num_groups, eps, seed):
     st.vega_lite_chart(outputs_spec, width="stretch")
     st.markdown("**What is left of each kind of variation** (standard deviation of the named means or spreads; "
                 f"below {variants.SPREAD_THRESHOLD:g} counts as removed):")
-    helps = {kind: {"help": f"Standard deviation of the {what}.", "width": "small"}
-             for kind, what in variants.RESIDUALS.items()}
+    helps = {kind: {"help": f"Standard deviation of the {what}.", "width": "small"} for kind, what in text.RESIDUALS}
     st.dataframe(lesson.spreads, width="stretch", column_config={
         **numbers(lesson.spreads, **helps), "removed": st.column_config.TextColumn("removed", width="large")})
     st.markdown(f"{variants.equivalence_sentence(lesson.equivalences)}\n\n"
