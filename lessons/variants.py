@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from bn_core.functional import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from lessons.format import format_number
 
 VARIANTS = ("BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm", "RMSNorm")
 
@@ -62,9 +64,12 @@ class VariantFacts:
     axes:          the axes each statistic is taken over.
     num_stats:     how many statistics (mean–variance pairs; root mean squares for RMSNorm) one forward computes.
     group_size:    how many values share each statistic.
-    param_shape:   the shape of γ and β (RMSNorm has γ only).
+    param_shape:   the shape of γ and β as torch 2.13 creates them (RMSNorm has γ only; InstanceNorm none by
+                   default).
     batch_dependent:      whether a sample's output depends on the other samples of the batch.
-    differs_at_inference: whether eval mode computes something different from training mode.
+    differs_at_inference: whether eval mode computes something different from training mode (with the
+                          layer's torch defaults; InstanceNorm does with track_running_stats=True).
+    subtracts_mean:       False for RMSNorm, which divides by the root mean square and subtracts nothing.
     """
 
     name: str
@@ -75,6 +80,7 @@ class VariantFacts:
     param_shape: str
     batch_dependent: bool
     differs_at_inference: bool
+    subtracts_mean: bool = True
 
 
 def variant_facts(variant: str, shape: tuple[int, int, int], num_groups: int = 1) -> VariantFacts:
@@ -83,16 +89,18 @@ def variant_facts(variant: str, shape: tuple[int, int, int], num_groups: int = 1
     n, c, s = shape
     mean_var = "mean and variance"
     if variant == "BatchNorm":
-        return VariantFacts(variant, "(N, H, W)", mean_var, c, n * s, "(C,)", True, True)
+        return VariantFacts(variant, "(N, H, W)", mean_var, c, n * s, "(C,), per channel", True, True)
     if variant == "LayerNorm":
-        return VariantFacts(variant, "(C, H, W)", mean_var, n, c * s, "(C, H, W)", False, False)
+        return VariantFacts(variant, "(C, H, W)", mean_var, n, c * s, "(C, H, W), per element", False, False)
     if variant == "InstanceNorm":
-        return VariantFacts(variant, "(H, W)", mean_var, n * c, s, "(C,)", False, False)
-    if variant == "GroupNorm":
-        return VariantFacts(variant, "(C/G, H, W)", mean_var, n * num_groups, c // num_groups * s, "(C,)",
+        return VariantFacts(variant, "(H, W)", mean_var, n * c, s, "none (affine=False); (C,) with affine=True",
                             False, False)
+    if variant == "GroupNorm":
+        return VariantFacts(variant, "(C/G, H, W)", mean_var, n * num_groups, c // num_groups * s,
+                            "(C,), per channel", False, False)
     if variant == "RMSNorm":
-        return VariantFacts(variant, "(C, H, W)", "root mean square", n, c * s, "(C, H, W), no β", False, False)
+        return VariantFacts(variant, "(C, H, W)", "root mean square", n, c * s, "γ only: (C, H, W); no β",
+                            False, False, subtracts_mean=False)
     raise ValueError(f"unknown variant {variant!r}; choose one of {VARIANTS}")
 
 
@@ -263,3 +271,111 @@ def equivalences(x: np.ndarray, eps: float = 1e-5) -> Equivalences:
     except ValueError as exc:
         error = str(exc)
     return Equivalences(group1, group_c, batch1, vector, error, layer_norm(vector, c, eps=eps))
+
+
+def variant_label(variant: str, num_groups: int) -> str:
+    return f"GroupNorm (G = {num_groups})" if variant == "GroupNorm" else variant
+
+
+def sharing_titles(shape: tuple[int, int, int], num_groups: int) -> dict[str, str]:
+    """variant -> the title of its grid, short enough for a phone: the layer and what it normalizes over (the
+    counts are in `facts_table`)."""
+    return {variant: f"{variant_label(variant, num_groups)}: over {variant_facts(variant, shape, num_groups).axes}"
+            for variant in VARIANTS}
+
+
+AT_INFERENCE = {"BatchNorm": "yes: running statistics", "InstanceNorm": "only with track_running_stats=True"}
+
+
+def facts_table(shape: tuple[int, int, int], num_groups: int) -> pd.DataFrame:
+    """The facts of every variant for (N, C, S), one row per layer, with user-facing column names."""
+    rows = []
+    for variant in VARIANTS:
+        facts = variant_facts(variant, shape, num_groups)
+        rows.append({
+            "Layer": variant, "Statistics over": facts.axes, "Statistic": facts.statistic,
+            "Subtracts the mean": "yes" if facts.subtracts_mean else "no",
+            "How many": facts.num_stats, "Values in each (vermillion)": facts.group_size,
+            "γ / β shape (torch defaults)": facts.param_shape,
+            "Depends on batch": "yes" if facts.batch_dependent else "no",
+            "Differs at inference": AT_INFERENCE.get(variant, "no"),
+        })
+    return pd.DataFrame(rows)
+
+
+SPREAD_THRESHOLD = 1e-3  # a residual spread below this counts as removed
+
+
+@dataclass(frozen=True)
+class SameData:
+    """One synthetic batch x (N, C, S) through every variant (training mode, γ = 1, β = 0).
+
+    outputs: variant -> output (N, C, S), for the variants that run on this shape.
+    errors:  variant -> the error message of those that cannot (e.g. InstanceNorm with S = 1).
+    spreads: rows "Input" and each output, columns RESIDUALS' kinds, plus "removed" (the kinds whose spread is
+             below SPREAD_THRESHOLD, "—" if none).
+    """
+
+    x: np.ndarray
+    outputs: dict[str, np.ndarray]
+    errors: dict[str, str]
+    spreads: pd.DataFrame
+    equivalences: Equivalences
+
+
+def same_data(shape: tuple[int, int, int], num_groups: int, eps: float = 1e-5, seed: int = 0) -> SameData:
+    """The Same-data lesson for a batch of `shape` from `synthetic_images(shape, seed)`."""
+    x = synthetic_images(shape, seed)
+    results = normalize_all(x, num_groups, eps)
+    outputs = {name: y for name, y in results.items() if not isinstance(y, str)}
+    errors = {name: y for name, y in results.items() if isinstance(y, str)}
+    spreads = pd.DataFrame({name: residual_spreads(y) for name, y in {"Input": x, **outputs}.items()}).T
+    spreads["removed"] = [", ".join(kind for kind in RESIDUALS if spreads.at[name, kind] < SPREAD_THRESHOLD) or "—"
+                          for name in spreads.index]
+    return SameData(x, outputs, errors, spreads, equivalences(x, eps))
+
+
+def sensitivity_table(spreads: dict[str, np.ndarray], batch_sizes: tuple[int, ...] = BATCH_SIZES) -> pd.DataFrame:
+    """`batch_size_sensitivity`'s spreads as a table: index batch size, one column per variant."""
+    return pd.DataFrame(spreads, index=pd.Index(batch_sizes, name="batch size")).round(4)
+
+
+def divisors(num_channels: int) -> tuple[int, ...]:
+    """The group counts GroupNorm accepts for C channels: the divisors of C."""
+    return tuple(d for d in range(1, num_channels + 1) if num_channels % d == 0)
+
+
+def sensitivity_verdict(table: pd.DataFrame) -> str:
+    """What the batch-size sensitivity table shows, in words computed from it (index: batch size)."""
+    batch_norm = table["BatchNorm"].dropna()
+    flat = [name for name in VARIANTS if name != "BatchNorm" and (table[name].dropna() == 0).all()]
+    text = ""
+    if len(batch_norm) >= 2:
+        small, large = batch_norm.index[batch_norm.index > 1][0], batch_norm.index[-1]
+        text = (f"BatchNorm's output depends on who else is in the batch: spread {format_number(batch_norm[small], 3)}"
+                f" at B = {small}, {format_number(batch_norm[large], 3)} at B = {large} (about 1/√B predicts "
+                f"{format_number(batch_norm[small] * (small / large) ** 0.5, 3)}).")
+        if batch_norm.index[0] == 1 and batch_norm.iloc[0] == 0:
+            text += " At B = 1 it normalizes like InstanceNorm: spread 0."
+    if flat:
+        text += f" {', '.join(flat)}: spread 0 at every batch size (their lines lie on the zero line)."
+    return text.strip()
+
+
+def equivalence_sentence(eq: Equivalences) -> str:
+    """The identities between variants, as computed for one batch (Markdown)."""
+    pairs = [("GroupNorm(G = 1) and LayerNorm", eq.group1_vs_layer),
+             ("GroupNorm(G = C) and InstanceNorm", eq.group_c_vs_instance),
+             ("BatchNorm on 1 image and InstanceNorm", eq.batch1_vs_instance)]
+    listed = "; ".join(f"{name}: {format_number(diff) if diff is not None else 'needs H·W ≥ 2'}"
+                       for name, diff in pairs)
+    return (f"**Same statistics, computed** (largest |Δ| between the two normalized outputs x̂): {listed}. Their γ and "
+            "β differ: see *Beyond the statistics*.")
+
+
+def single_vector_sentence(eq: Equivalences) -> str:
+    """BatchNorm and LayerNorm on a batch of one vector (Markdown)."""
+    batch_norm_does = f"raises `ValueError: {eq.batch_norm_single_error}`" if eq.batch_norm_single_error else "runs"
+    outputs = ", ".join(format_number(v, 3) for v in eq.layer_norm_single[0])
+    return (f"**A batch of one vector**, shape (1, {eq.single_vector.shape[1]}), in training mode: BatchNorm "
+            f"{batch_norm_does}; LayerNorm over its C features gives {outputs}.")

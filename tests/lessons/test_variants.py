@@ -5,16 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lessons.format import format_number
 from lessons.variants import (
+    RESIDUALS,
     VARIANTS,
     batch_size_sensitivity,
+    divisors,
+    equivalence_sentence,
     equivalences,
+    facts_table,
     group_ids,
     image_population,
     normalize,
     normalize_all,
     residual_spreads,
+    same_data,
+    sensitivity_table,
+    sensitivity_verdict,
     sharing_mask,
+    single_vector_sentence,
     synthetic_images,
     variant_facts,
 )
@@ -178,3 +187,48 @@ def test_equivalences_without_spatial_positions():
     eq = equivalences(synthetic_images((3, 6, 1), seed=1))
     assert eq.group_c_vs_instance is None and eq.batch1_vs_instance is None
     assert eq.group1_vs_layer < 1e-12
+
+
+def test_facts_table_says_rms_norm_has_no_mean_and_no_beta():
+    table = facts_table((2, 4, 3), 2).set_index("Layer")
+    assert table.loc["RMSNorm", "Subtracts the mean"] == "no"
+    assert "no β" in table.loc["RMSNorm", "γ / β shape (torch defaults)"]
+    assert (table.drop("RMSNorm")["Subtracts the mean"] == "yes").all()
+    assert "affine=False" in table.loc["InstanceNorm", "γ / β shape (torch defaults)"]
+    assert table.loc["InstanceNorm", "Differs at inference"] == "only with track_running_stats=True"
+    assert "per element" in table.loc["LayerNorm", "γ / β shape (torch defaults)"]
+    assert "per channel" in table.loc["GroupNorm", "γ / β shape (torch defaults)"]
+    assert not any("_" in column for column in table.columns)
+
+
+def test_same_data_lists_what_each_layer_removed():
+    lesson = same_data((3, 4, 5), 2, seed=3)
+    removed = lesson.spreads["removed"]
+    assert removed["Input"] == "—"
+    assert removed["InstanceNorm"] == ", ".join(RESIDUALS)  # per (n, c): every kind of variation goes
+    assert "channel offset" in removed["BatchNorm"] and "sample brightness" in removed["LayerNorm"]
+    assert lesson.errors == {}
+    assert set(same_data((3, 4, 1), 2).errors) == {"InstanceNorm"}
+
+
+def test_sensitivity_verdict_is_computed_from_the_table():
+    spreads = batch_size_sensitivity(4, 3, 2, batch_sizes=(1, 2, 16), trials=8, seed=1)
+    table = sensitivity_table(spreads, (1, 2, 16))
+    verdict = sensitivity_verdict(table)
+    assert format_number(table.loc[2, "BatchNorm"], 3) in verdict
+    assert format_number(table.loc[16, "BatchNorm"], 3) in verdict
+    assert "At B = 1 it normalizes like InstanceNorm" in verdict
+    assert "LayerNorm, InstanceNorm, GroupNorm, RMSNorm: spread 0" in verdict
+
+
+def test_equivalence_and_single_vector_sentences():
+    eq = equivalences(synthetic_images((3, 6, 4), seed=1))
+    assert "GroupNorm(G = 1) and LayerNorm: 0" in equivalence_sentence(eq)
+    assert "needs H·W ≥ 2" in equivalence_sentence(equivalences(synthetic_images((3, 6, 1), seed=1)))
+    assert "Expected more than 1 value per channel" in single_vector_sentence(eq)
+    assert "None" not in single_vector_sentence(eq)
+
+
+def test_divisors_are_the_group_counts_group_norm_accepts():
+    assert divisors(12) == (1, 2, 3, 4, 6, 12)
+    assert divisors(7) == (1, 7)
