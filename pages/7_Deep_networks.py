@@ -38,9 +38,9 @@ def health_views(spec: health.HealthSpec) -> tuple[str, dict, dict, dict]:
 def depth_views(spec: depth.DepthSpec) -> tuple[str, dict, dict]:
     growth = depth.growth_table(spec)
     growth_spec = vega_lite_spec(band_chart(depth.growth_summary(growth), x="depth", x_title="depth (hidden layers)",
-                                            y_title="‖∂L/∂W₁‖ / ‖∂L/∂W_L‖", series="architecture", log=True))
+                                            y_title="first ÷ last layer's ‖∂L/∂W‖", series="architecture", log=True))
     profile_spec = vega_lite_spec(band_chart(depth.profile_table(spec), x="layer", x_title="hidden layer",
-                                             y_title="‖∂L/∂W_l‖ at initialization", series="architecture", log=True))
+                                             y_title="‖∂L/∂Wₗ‖ at initialization", series="architecture", log=True))
     return depth.verdict(growth), growth_spec, profile_spec
 
 
@@ -69,8 +69,9 @@ def health_view() -> None:
         left, right = st.columns(2)
         activation = bound(left.segmented_control, "Activation", key="activation", options=["tanh", "relu"],
                            default="tanh", required=True, help="tanh saturates at ±1; ReLU units can die (stay 0).")
-        gain = bound(right.select_slider, "Initial gain", key="gain", options=list(health.GAINS), value="5/3",
-                     help="W ~ N(0, gain²/fan-in). 5/3 is PyTorch's gain for tanh; 3 saturates, 0.5 vanishes.")
+        gain = bound(right.select_slider, "Initial gain", key="gain", options=list(health.GAINS), value="3",
+                     help="W ~ N(0, gain²/fan-in). 3 saturates tanh, 0.5 shrinks the signal; 5/3 is PyTorch's gain "
+                          "for tanh (calculate_gain), the healthy start without BatchNorm.")
         layers = bound(left.slider, "Hidden layers", key="hidden_layers", min_value=2, max_value=10, value=6,
                        help="Depth of the network (64 units per layer).")
         last = bound(right.toggle, "Last layer × 0.1", key="last_layer", value=False,
