@@ -23,6 +23,8 @@ GUIDE_RATIO = -3.0  # log10 of Karpathy's ~1e-3 rule of thumb
 NORM_NAMES = {"none": "No norm", "batch": "BatchNorm"}
 PHASES = {"init": "At initialization", "trained": "After training"}
 _BINS = 40
+PROBE_SIZE = 128  # samples in the probe batch the distributions are measured on
+RATIO_EVERY = 2  # record the update:data ratio every this many steps
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class HealthSpec:
     gain: float = 3.0
     last_layer_scale: float = 1.0
     depth: int = 6
-    width: int = 64
+    width: int = 32
     steps: int = 100
     lr: float = 0.1
     batch_size: int = 64
@@ -129,12 +131,13 @@ def update_ratios(model: Module, step: Step, lr: float) -> np.ndarray:
 
 
 def ratio_table(ratios: np.ndarray, norm: str) -> pd.DataFrame:
-    """ratios (steps, S, L) -> median, min and max over seeds per layer and step."""
+    """ratios (recorded steps, S, L), one every RATIO_EVERY steps -> median, min and max over seeds per layer and
+    step."""
     steps, _, num_layers = ratios.shape
     with np.errstate(all="ignore"):
         median = np.nanmedian(ratios, axis=1)
         low, high = np.nanmin(ratios, axis=1), np.nanmax(ratios, axis=1)
-    layer, step = np.meshgrid(np.arange(1, num_layers + 1), np.arange(1, steps + 1))
+    layer, step = np.meshgrid(np.arange(1, num_layers + 1), RATIO_EVERY * np.arange(1, steps + 1))
     return pd.DataFrame({"norm name": NORM_NAMES[norm], "layer": layer.ravel(), "step": step.ravel(),
                          "median": median.ravel(), "low": low.ravel(), "high": high.ravel()})
 
@@ -142,21 +145,23 @@ def ratio_table(ratios: np.ndarray, norm: str) -> pd.DataFrame:
 def check_health(spec: HealthSpec) -> Health:
     """Probe each network at initialization, train it, probe it again."""
     data = make_dataset(spec.dataset, 400, noise=0.1, seed=spec.seeds[0])
+    probe_x, probe_y = data.x_train[:PROBE_SIZE], data.y_train[:PROBE_SIZE]
     layers, histograms, ratio_frames, accuracy = [], [], [], []
     for norm in NORM_NAMES:
         model = build(spec, norm)
-        probe(model, data.x_train, data.y_train)
+        probe(model, probe_x, probe_y)
         layers.append(layer_table(model, spec, norm, "init"))
         histograms.append(histogram_table(model, spec, norm, "init"))
         ratios: list[np.ndarray] = []
 
         def record(m: Module, step: Step, ratios: list[np.ndarray] = ratios) -> None:
-            ratios.append(update_ratios(m, step, spec.lr))
+            if step.step % RATIO_EVERY == 0:
+                ratios.append(update_ratios(m, step, spec.lr))
 
         fit(model, data.x_train, data.y_train, lr=spec.lr, steps=spec.steps, batch_size=spec.batch_size,
             seeds=list(spec.seeds), on_step=record)
         ratio_frames.append(ratio_table(np.array(ratios), norm))
-        probe(model, data.x_train, data.y_train)
+        probe(model, probe_x, probe_y)
         layers.append(layer_table(model, spec, norm, "trained"))
         histograms.append(histogram_table(model, spec, norm, "trained"))
         _, test_accuracy = evaluate(model, data.x_test, data.y_test)

@@ -73,7 +73,7 @@ def health_view() -> None:
                      help="W ~ N(0, gain²/fan-in). 3 saturates tanh, 0.5 shrinks the signal; 5/3 is PyTorch's gain "
                           "for tanh (calculate_gain), the healthy start without BatchNorm.")
         layers = bound(left.slider, "Hidden layers", key="hidden_layers", min_value=2, max_value=10, value=6,
-                       help="Depth of the network (64 units per layer).")
+                       help="Depth of the network (32 units per layer).")
         last = bound(right.toggle, "Last layer × 0.1", key="last_layer", value=False,
                      help="Shrink the output layer's initial weights, so the first predictions are nearly uniform.")
         seeds = seeds_control("health_seed")
@@ -94,7 +94,7 @@ def health_view() -> None:
                 "rule of thumb keeps it near 10⁻³ (dashed).")
     st.vega_lite_chart(ratios, width="stretch")
     st.markdown(f"**What it shows.** {reading}")
-    st.caption("Caveats: a toy task (two spirals, 64 units per layer); saturation is measured on one probe batch in "
+    st.caption("Caveats: a toy task (two spirals, 32 units per layer); saturation is measured on one probe batch in "
                "training mode. With BatchNorm the network is invariant to the scale of each layer's weights, so the "
                "gain no longer matters for the forward pass, but it still sets the effective learning rate.")
 

@@ -28,7 +28,7 @@ def test_update_ratios_are_recorded_per_linear_layer_and_step():
     spec = health.HealthSpec(depth=3, steps=7, seeds=SEEDS[:2])
     result = health.check_health(spec)
     ratios = result.update_ratio
-    assert set(ratios["layer"]) == {1, 2, 3, 4} and ratios["step"].max() == 7
+    assert set(ratios["layer"]) == {1, 2, 3, 4} and ratios["step"].max() == 6
     assert np.isfinite(ratios["median"]).all() and (ratios["low"] <= ratios["high"]).all()
 
 
