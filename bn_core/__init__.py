@@ -1,9 +1,10 @@
-"""bn_core: batch normalization and its variants in plain numpy, matching PyTorch to float64 precision.
+"""bn_core: batch normalization and its variants in plain numpy, matching PyTorch 2.13 to float64 precision.
 
 Read it in this order: `stats` (two-pass batch statistics), `normalize` (the one normalize-over-axes forward and
-its backward), `functional` (every layer as a choice of axes), `batchnorm` (the layer with running statistics),
-`renorm` (Batch Renormalization, Ghost BatchNorm), `nn` (a tiny network to train), then `data`, `toy_data`,
-`losses`, `gradcheck`.
+its backward), `functional` (every layer as a choice of axes, accepting and refusing what torch does),
+`batchnorm` (the layer with running statistics, PyTorch's and Keras' conventions), `renorm` (Batch
+Renormalization with its stop-gradient backward, Ghost BatchNorm with Hoffer's and Composer's running
+statistics), `nn` (a tiny network to train), then `data`, `toy_data`, `losses`, `gradcheck`.
 """
 
 from .batchnorm import BatchNorm, keras_to_torch_momentum, torch_to_keras_momentum, update_running

@@ -12,6 +12,8 @@ gamma and beta:
 | group_norm     | (C/G, H, W) per sample and group              | (C,)              |
 | rms_norm       | trailing axes, root mean square, no centering | normalized_shape  |
 
+Each function accepts and refuses what its torch 2.13 namesake does, raising the same kind of error
+(ValueError or RuntimeError) with a message that says why; the default eps is torch's.
 `*_forward` functions return `(y, cache)`; `norm_backward(dy, cache)` returns `(dx, dgamma, dbeta)`.
 """
 
@@ -29,7 +31,7 @@ def _channel_param(p, num_channels: int, name: str, dtype) -> np.ndarray | None:
         return None
     p = np.asarray(p, dtype=dtype)
     if p.shape != (num_channels,):
-        raise ValueError(
+        raise RuntimeError(
             f"{name} must have shape ({num_channels},) to match the {num_channels} channels, got {p.shape}"
         )
     return p
@@ -45,52 +47,53 @@ def batch_norm_axes(ndim: int) -> tuple[int, ...]:
     return (0,) + tuple(range(2, ndim))
 
 
+def check_training_batch(shape: tuple[int, ...], eps: float) -> None:
+    """torch's two refusals in training, in its order: a single value per channel (N * H * W == 1), eps <= 0."""
+    if count_reduced(shape, batch_norm_axes(len(shape))) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {shape}: the batch "
+            "variance of a single value is 0, so nothing is left to normalize. Use a batch of at least 2, "
+            "eval mode (running statistics), or a layer that does not depend on the batch (LayerNorm, GroupNorm)."
+        )
+    if eps <= 0:
+        raise ValueError(
+            f"batch_norm eps must be positive during training, but got {eps}: a channel whose batch values are all "
+            "equal has variance 0, and sqrt(0 + eps) is then 0 (0/0 = NaN) or the root of a negative number. "
+            "torch 2.13 refuses it in training; in eval mode (eps >= 0), LayerNorm, GroupNorm and the bare "
+            "formula (normalize_forward) accept eps = 0"
+        )
+
+
 def batch_norm_forward(
-    x,
-    gamma=None,
-    beta=None,
-    *,
-    eps: float = 1e-5,
-    running_mean=None,
-    running_var=None,
-    training: bool = True,
-    allow_single_value: bool = False,
+    x, gamma=None, beta=None, *, eps: float = 1e-5, running_mean=None, running_var=None, training: bool = True
 ) -> tuple[np.ndarray, NormCache]:
-    """Batch normalization, PyTorch semantics (torch.nn.functional.batch_norm without the running update).
+    """Batch normalization, as torch.nn.functional.batch_norm without its in-place running update.
 
     x: (N, C), (N, C, L) or (N, C, H, W). gamma, beta, running_mean, running_var: (C,).
-    training=True normalizes with the batch mean and the *biased* batch variance (divide by M = N*H*W);
-    training=False uses running_mean and running_var instead.
-    allow_single_value: Keras normalizes a single value per channel (to beta); PyTorch raises, the default.
-    Returns (y, cache); y has x's shape and dtype. The running statistics are never modified here:
-    `BatchNorm` does that.
+    training=True normalizes with the batch mean and the *biased* batch variance (divide by M = N*H*W); it needs
+    eps > 0 and more than one value per channel. training=False uses running_mean and running_var; eps >= 0.
+    An empty batch gives an empty output. Returns (y, cache); y has x's shape and dtype.
+    The running statistics are never modified here: `BatchNorm` does that.
     """
     x = as_float_array(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects input of shape (N, C), (N, C, L) or (N, C, H, W); got shape {x.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     c = x.shape[1]
     gamma = _channel_param(gamma, c, "gamma", x.dtype)
     beta = _channel_param(beta, c, "beta", x.dtype)
-    axes = batch_norm_axes(x.ndim)
-    bshape = _channel_broadcast_shape(x)
+    axes, bshape = batch_norm_axes(x.ndim), _channel_broadcast_shape(x)
     if training:
-        m = count_reduced(x.shape, axes)
-        if m == 0:
-            raise ValueError(f"batch_norm got an empty batch (input size {x.shape}): there is nothing to normalize")
-        if m == 1 and not allow_single_value:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size {x.shape}: the batch "
-                "variance of a single value is 0, so nothing is left to normalize. Use a batch of at least 2, "
-                "eval mode (running statistics), or a layer that does not depend on the batch (LayerNorm, GroupNorm)."
-            )
+        check_training_batch(x.shape, eps)
         return normalize_forward(x, stat_axes=axes, param_bshape=bshape, gamma=gamma, beta=beta, eps=eps)
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm with training=False needs running_mean and running_var")
-    running_mean = _channel_param(running_mean, c, "running_mean", x.dtype).reshape(bshape)
-    running_var = _channel_param(running_var, c, "running_var", x.dtype).reshape(bshape)
-    return normalize_forward(
-        x, stat_axes=axes, param_bshape=bshape, gamma=gamma, beta=beta, eps=eps, stats=(running_mean, running_var)
-    )
+    if running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode: eval normalizes with running statistics")
+    if eps < 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}: running_var + eps could be negative")
+    stats = (_channel_param(running_mean, c, "running_mean", x.dtype).reshape(bshape),
+             _channel_param(running_var, c, "running_var", x.dtype).reshape(bshape))
+    return normalize_forward(x, stat_axes=axes, param_bshape=bshape, gamma=gamma, beta=beta, eps=eps, stats=stats)
 
 
 def layer_norm_forward(
@@ -98,7 +101,7 @@ def layer_norm_forward(
 ) -> tuple[np.ndarray, NormCache]:
     """Layer normalization (torch.nn.functional.layer_norm): statistics per sample over the trailing axes.
 
-    x: (*, *normalized_shape). gamma, beta: normalized_shape (elementwise). Returns (y, cache).
+    x: (*, *normalized_shape). gamma, beta: normalized_shape (elementwise). Any eps, as torch. Returns (y, cache).
     """
     x = as_float_array(x)
     shape = _trailing_shape(x, normalized_shape, "layer_norm")
@@ -114,7 +117,10 @@ def _trailing_shape(x: np.ndarray, normalized_shape, name: str) -> tuple[int, ..
     shape = (normalized_shape,) if np.isscalar(normalized_shape) else tuple(normalized_shape)
     shape = tuple(int(d) for d in shape)
     if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape):] != shape:
-        raise ValueError(f"{name}: normalized_shape {shape} must match the trailing axes of the input shape {x.shape}")
+        raise RuntimeError(
+            f"{name}: normalized_shape {shape} must match the trailing axes of the input shape {x.shape} "
+            "(at least one axis): the statistics are taken over exactly those axes"
+        )
     return shape
 
 
@@ -123,7 +129,7 @@ def _elementwise_param(p, shape: tuple[int, ...], name: str, dtype) -> np.ndarra
         return None
     p = np.asarray(p, dtype=dtype)
     if p.shape != shape:
-        raise ValueError(f"{name} must have the normalized shape {shape}, got {p.shape}")
+        raise RuntimeError(f"{name} must have the normalized shape {shape}, one value per element, got {p.shape}")
     return p
 
 
@@ -131,58 +137,80 @@ def group_norm_forward(x, num_groups: int, gamma=None, beta=None, *, eps: float 
     """Group normalization (torch.nn.functional.group_norm): channels split into `num_groups` groups,
     statistics per sample and group over the group's channels and all spatial positions.
 
-    x: (N, C, *) with C divisible by num_groups. gamma, beta: (C,). Returns (y, cache).
+    x: (N, C, *) with C divisible by num_groups. gamma, beta: (C,). Any eps, as torch. Returns (y, cache).
     """
     x = as_float_array(x)
     if x.ndim < 2:
-        raise ValueError(f"group_norm expects input of shape (N, C, *), got shape {x.shape}")
+        raise RuntimeError(f"group_norm expects input of shape (N, C, *) (at least 2 dimensions), got {x.shape}")
+    if int(num_groups) != num_groups:
+        raise TypeError(f"num_groups must be an integer, got {num_groups!r}")
+    num_groups = int(num_groups)
     n, c = x.shape[:2]
-    if int(num_groups) != num_groups or num_groups < 1 or c % num_groups:
-        raise ValueError(f"num_groups must be a positive divisor of the number of channels {c}, got {num_groups}")
+    if num_groups == 0:  # torch's own C % G fails first
+        raise ZeroDivisionError("num_groups must be positive: the channels cannot be split into 0 groups")
+    if num_groups < 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if c % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape {x.shape} "
+            f"and num_groups={num_groups}: each group holds C/G whole channels"
+        )
     gamma = _channel_param(gamma, c, "gamma", x.dtype)
     beta = _channel_param(beta, c, "beta", x.dtype)
+    group_values = count_reduced(x.shape, tuple(range(1, x.ndim))) // num_groups
     return normalize_forward(
-        x, stat_axes=(2,), view_shape=(n, int(num_groups), -1),
+        x, stat_axes=(2,), view_shape=(n, num_groups, group_values),
         param_bshape=_channel_broadcast_shape(x), gamma=gamma, beta=beta, eps=eps,
     )
 
 
-def instance_norm_forward(x, gamma=None, beta=None, *, eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
-    """Instance normalization (torch.nn.functional.instance_norm with input statistics):
-    statistics per sample and channel over the spatial axes.
+def instance_norm_forward(
+    x, gamma=None, beta=None, *, eps: float = 1e-5, running_mean=None, running_var=None, use_input_stats: bool = True
+) -> tuple[np.ndarray, NormCache]:
+    """Instance normalization (torch.nn.functional.instance_norm): statistics per sample and channel over the
+    spatial axes. use_input_stats=False normalizes with running_mean and running_var instead, as
+    InstanceNorm(track_running_stats=True) does in eval mode.
 
-    x: (N, C, L) or (N, C, H, W) with more than one spatial element. gamma, beta: (C,). Returns (y, cache).
+    x: (N, C, L) or (N, C, H, W); with input statistics more than one spatial element. gamma, beta, running_mean,
+    running_var: (C,). Any eps, as torch. Returns (y, cache).
     """
     x = as_float_array(x)
-    if x.ndim < 3:
+    if x.ndim < 2:
         raise ValueError(f"instance_norm expects input of shape (N, C, L) or (N, C, H, W), got shape {x.shape}")
-    axes = tuple(range(2, x.ndim))
-    if count_reduced(x.shape, axes) <= 1:
+    c = x.shape[1]
+    gamma = _channel_param(gamma, c, "gamma", x.dtype)
+    beta = _channel_param(beta, c, "beta", x.dtype)
+    axes, bshape = tuple(range(2, x.ndim)), _channel_broadcast_shape(x)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        stats = (_channel_param(running_mean, c, "running_mean", x.dtype).reshape(bshape),
+                 _channel_param(running_var, c, "running_var", x.dtype).reshape(bshape))
+        return normalize_forward(x, stat_axes=axes, param_bshape=bshape, gamma=gamma, beta=beta, eps=eps, stats=stats)
+    if count_reduced(x.shape, axes) == 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {x.shape}: "
             "instance norm takes its statistics over the spatial positions of each channel."
         )
-    c = x.shape[1]
-    gamma = _channel_param(gamma, c, "gamma", x.dtype)
-    beta = _channel_param(beta, c, "beta", x.dtype)
-    return normalize_forward(
-        x, stat_axes=axes, param_bshape=_channel_broadcast_shape(x), gamma=gamma, beta=beta, eps=eps
-    )
+    return normalize_forward(x, stat_axes=axes, param_bshape=bshape, gamma=gamma, beta=beta, eps=eps)
 
 
-def rms_norm_forward(x, normalized_shape, gamma=None, *, eps: float = 1e-6) -> tuple[np.ndarray, NormCache]:
+def rms_norm_forward(x, normalized_shape, gamma=None, *, eps: float | None = None) -> tuple[np.ndarray, NormCache]:
     """RMS normalization (torch.nn.functional.rms_norm): y = x / sqrt(mean(x^2) + eps) * gamma over the
-    trailing axes; no mean subtraction and no beta.
+    trailing axes; no mean subtraction and no beta. eps=None (torch's default) is the machine epsilon of x's
+    dtype, np.finfo(dtype).eps: 2.2e-16 for float64, 1.2e-7 for float32.
 
     x: (*, *normalized_shape). gamma: normalized_shape. Returns (y, cache).
     """
     x = as_float_array(x)
+    if not np.isscalar(normalized_shape) and len(normalized_shape) > x.ndim:  # torch raises a ValueError here
+        raise ValueError(f"Input tensor must have at least {len(normalized_shape)} dimensions, but got {x.ndim}")
     shape = _trailing_shape(x, normalized_shape, "rms_norm")
     gamma = _elementwise_param(gamma, shape, "gamma", x.dtype)
     k = len(shape)
     return normalize_forward(
         x, stat_axes=tuple(range(x.ndim - k, x.ndim)), param_bshape=(1,) * (x.ndim - k) + shape,
-        gamma=gamma, eps=eps, centered=False,
+        gamma=gamma, eps=float(np.finfo(x.dtype).eps) if eps is None else eps, centered=False,
     )
 
 
@@ -203,11 +231,12 @@ def group_norm(x, num_groups, gamma=None, beta=None, *, eps=1e-5):
     return group_norm_forward(x, num_groups, gamma, beta, eps=eps)[0]
 
 
-def instance_norm(x, gamma=None, beta=None, *, eps=1e-5):
+def instance_norm(x, gamma=None, beta=None, *, eps=1e-5, running_mean=None, running_var=None, use_input_stats=True):
     """Instance normalization output only; see `instance_norm_forward`."""
-    return instance_norm_forward(x, gamma, beta, eps=eps)[0]
+    return instance_norm_forward(x, gamma, beta, eps=eps, running_mean=running_mean, running_var=running_var,
+                                 use_input_stats=use_input_stats)[0]
 
 
-def rms_norm(x, normalized_shape, gamma=None, *, eps=1e-6):
+def rms_norm(x, normalized_shape, gamma=None, *, eps=None):
     """RMS normalization output only; see `rms_norm_forward`."""
     return rms_norm_forward(x, normalized_shape, gamma, eps=eps)[0]

@@ -5,15 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bn_core.functional import batch_norm
+from bn_core.functional import batch_norm, batch_norm_forward
+from bn_core.gradcheck import max_relative_error, numerical_gradient
+from bn_core.normalize import norm_backward
 from bn_core.renorm import (
+    GHOST_CONVENTIONS,
     BatchRenorm,
     GhostBatchNorm,
+    batch_renorm_backward,
     batch_renorm_forward,
     ghost_batch_norm,
     ghost_chunks,
     renorm_inference,
 )
+from tests.bn_core.test_functional import assert_close, golden_case
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(3.0, 2.0, (6, 3, 4))
@@ -101,45 +106,113 @@ def test_ghost_batch_norm_normalizes_each_virtual_batch():
     np.testing.assert_allclose(ghost_batch_norm(x, 12), batch_norm(x))
 
 
-# PyTorch 2.13: torch.nn.BatchNorm1d(3, momentum=0.1).double(), momentum set to 0.1 / 3 and applied to each of
-# x.chunk(3, 0) in turn (Composer's GhostBatchNorm), x = GHOST_X, ghost batch size 4 (chunks of 4, 4, 2).
-GHOST_X = np.array(
-    [
-        [[2.004, 2.896], [1.178, -0.672], [0.636, -0.975]],
-        [[2.18, 6.021], [0.523, 0.139], [3.47, 3.071]],
-        [[2.316, -0.791], [1.912, 4.086], [-2.033, 0.627]],
-        [[-3.704, -1.869], [-3.525, 1.295], [-1.802, 2.814]],
-        [[2.47, 1.439], [-5.55, 0.384], [1.854, 2.34]],
-        [[-2.59, 0.567], [-0.936, -0.427], [5.183, -0.423]],
-        [[1.902, 4.653], [0.249, 1.665], [2.331, 2.191]],
-        [[-1.675, 2.228], [6.076, -2.641], [4.578, 2.358]],
-        [[0.076, 8.001], [4.287, -1.598], [2.224, 3.73]],
-        [[1.434, 4.049], [1.8, 4.002], [6.316, -0.027]],
-    ]
-)
-TORCH_RUNNING_MEAN = [0.18447385648148146, 0.08522396296296296, 0.20685355555555557]
-TORCH_RUNNING_VAR = [1.7797129409834656, 1.66043657878836, 1.3873123785555554]
-TORCH_Y_POSITION_1 = {  # y[sample, :, 1]
-    0: [0.6125828235354595, -0.6295254613617675, -0.8214593769177254],
-    4: [0.14417570848136427, 0.16960706866240305, -0.13171727642249723],
-    9: [0.21814443951146537, 0.7983493297496949, -1.3387427866825135],
-}
-
-
-def test_ghost_batch_norm_layer_matches_torch():
-    layer = GhostBatchNorm(3, ghost_batch_size=4, momentum=0.1)
-    y = layer(GHOST_X)
-    np.testing.assert_allclose(layer.bn.running_mean, TORCH_RUNNING_MEAN, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(layer.bn.running_var, TORCH_RUNNING_VAR, rtol=0, atol=1e-14)
-    for sample, values in TORCH_Y_POSITION_1.items():
-        np.testing.assert_allclose(y[sample, :, 1], values, rtol=0, atol=1e-14)
+@pytest.mark.parametrize("convention", ["hoffer", "composer"])
+def test_ghost_batch_norm_layer_matches_torch(convention):
+    case = golden_case(f"ghost.{convention}")
+    layer = GhostBatchNorm(3, ghost_batch_size=int(case["ghost_batch_size"]), momentum=float(case["momentum"]),
+                           convention=convention)
+    assert_close(layer(case["x"]), case["y"])
+    assert_close(layer.bn.running_mean, case["running_mean"])
+    assert_close(layer.bn.running_var, case["running_var"])
+    assert layer.bn.num_batches_tracked == int(case["num_batches_tracked"]) == 3  # chunks of 4, 4 and 2
     assert layer.bn.momentum == 0.1  # restored after the step
-    assert layer.bn.num_batches_tracked == 3
+    assert_close(layer.eval()(case["x"][:2]), case["eval_y"])
+
+
+def test_ghost_batch_norm_defaults_to_hoffers_full_momentum_per_virtual_batch():
+    x = golden_case("ghost.hoffer")["x"]
+    hoffer, composer = GhostBatchNorm(3, 4), GhostBatchNorm(3, 4, convention="composer")
+    assert hoffer.convention == "hoffer" and set(GHOST_CONVENTIONS) == {"hoffer", "composer"}
+    hoffer(x)
+    composer(x)
+    # Three updates with momentum 0.1 leave 0.9^3 = 0.729 on the initial 0; with 0.1 / 3 each, (1 - 1/30)^3 = 0.903.
+    assert np.abs(hoffer.bn.running_mean).sum() > 2 * np.abs(composer.bn.running_mean).sum()
+    with pytest.raises(ValueError, match="convention must be one of"):
+        GhostBatchNorm(3, 4, convention="keras")
 
 
 def test_ghost_layer_eval_uses_running_statistics():
     layer = GhostBatchNorm(3, ghost_batch_size=4)
-    layer(GHOST_X)
-    y = layer.eval()(GHOST_X[:1])
-    expected = (GHOST_X[:1] - layer.bn.running_mean[:, None]) / np.sqrt(layer.bn.running_var[:, None] + 1e-5)
+    x = golden_case("ghost.hoffer")["x"]
+    layer(x)
+    y = layer.eval()(x[:1])
+    expected = (x[:1] - layer.bn.running_mean[:, None]) / np.sqrt(layer.bn.running_var[:, None] + 1e-5)
     np.testing.assert_allclose(y, expected)
+
+
+# ---------- Batch Renorm backward: r and d are constants (Ioffe 2017's stop_gradient) ----------
+
+RENORM_CASES = ["renorm.r1.0.d0.0", "renorm.r1.5.d0.5", "renorm.r100.0.d100.0"]
+
+
+def renorm_step(case):
+    return batch_renorm_forward(case["x"], case["running_mean"], case["running_std"], r_max=float(case["r_max"]),
+                                d_max=float(case["d_max"]), gamma=case["gamma"], beta=case["beta"],
+                                eps=float(case["eps"]))
+
+
+@pytest.mark.parametrize("prefix", RENORM_CASES)
+def test_batch_renorm_forward_and_backward_match_torch_autograd_with_r_and_d_detached(prefix):
+    case = golden_case(prefix)
+    y, cache = renorm_step(case)
+    assert_close(y, case["y"])
+    assert_close(cache.r, case["r"])
+    assert_close(cache.d, case["d"])
+    dx, dgamma, dbeta = batch_renorm_backward(case["dy"], cache)
+    assert_close(dx, case["dx"])
+    assert_close(dgamma, case["dgamma"])
+    assert_close(dbeta, case["dbeta"])
+
+
+def test_the_middle_case_clips_one_channel_and_not_the_others():
+    _, cache = renorm_step(golden_case("renorm.r1.5.d0.5"))
+    assert cache.clipped.tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("prefix", RENORM_CASES)
+def test_batch_renorm_backward_matches_finite_differences_of_the_function_with_r_and_d_frozen(prefix):
+    case = golden_case(prefix)
+    x, dy, gamma, beta = case["x"], case["dy"], case["gamma"], case["beta"]
+    _, cache = renorm_step(case)
+    r, d = cache.r[None, :, None], cache.d[None, :, None]
+
+    def loss(x_, gamma_=gamma, beta_=beta):  # y with this step's r and d held fixed
+        xhat = batch_norm(x_, eps=float(case["eps"])) * r + d
+        return float(np.sum(dy * (xhat * gamma_[None, :, None] + beta_[None, :, None])))
+
+    dx, dgamma, dbeta = batch_renorm_backward(dy, cache)
+    assert max_relative_error(dx, numerical_gradient(loss, x)) < 1e-7
+    assert max_relative_error(dgamma, numerical_gradient(lambda g: loss(x, g), gamma)) < 1e-7
+    assert max_relative_error(dbeta, numerical_gradient(lambda b: loss(x, gamma, b), beta)) < 1e-7
+
+
+def test_stop_gradient_matters_the_full_gradient_of_an_unclipped_step_is_different():
+    """Unclipped, y = γ (x − μ) / σ + β whatever the batch: its full derivative is γ / σ · dy. The paper's backward
+    keeps the batch normalization's coupling through μ_B and σ_B instead."""
+    case = golden_case("renorm.r100.0.d100.0")
+    _, cache = renorm_step(case)
+    dx, _, _ = batch_renorm_backward(case["dy"], cache)
+    full = case["dy"] * (case["gamma"] / case["running_std"])[None, :, None]
+    assert max_relative_error(dx, full) > 0.1
+
+
+def test_without_correction_the_backward_is_batch_norms():
+    case = golden_case("renorm.r1.0.d0.0")
+    _, cache = renorm_step(case)
+    _, bn_cache = batch_norm_forward(case["x"], case["gamma"], case["beta"], eps=float(case["eps"]))
+    for renorm_grad, bn_grad in zip(batch_renorm_backward(case["dy"], cache), norm_backward(case["dy"], bn_cache),
+                                    strict=True):
+        assert_close(renorm_grad, bn_grad, tol=1e-12)
+
+
+def test_batch_renorm_without_affine_and_the_layers_backward():
+    x, dy = golden_case("renorm.r1.5.d0.5")["x"], golden_case("renorm.r1.5.d0.5")["dy"]
+    layer = BatchRenorm(3, r_max=1.5, d_max=0.5)
+    with pytest.raises(RuntimeError, match="backward called before a training forward pass"):
+        layer.backward(dy)
+    running = (layer.running_mean.copy(), layer.running_std.copy())
+    layer(x)
+    _, cache = batch_renorm_forward(x, *running, r_max=1.5, d_max=0.5)
+    dx, dgamma, dbeta = batch_renorm_backward(dy, cache)
+    assert dgamma is None and dbeta is None
+    assert_close(layer.backward(dy), dx, tol=0)

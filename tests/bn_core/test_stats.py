@@ -31,14 +31,11 @@ def test_matches_numpy_over_any_axes(axes, ddof):
 
 @pytest.mark.parametrize("axes", [(0,), (1,), (0, 2, 3), (2, 3), (1, 2, 3), (0, 1), (0, 3), (), (-2, -1)])
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
-def test_group_sum_is_sum_of_products_over_any_axes(axes, layout):
-    rng = np.random.default_rng(3)
-    x, other = rng.normal(size=(5, 4, 3, 2)), rng.normal(size=(5, 4, 3, 2))
-    if layout == "transposed":  # non-contiguous views
-        x, other = x.transpose(3, 2, 1, 0), other.transpose(3, 2, 1, 0)
+def test_group_sum_keeps_the_reduced_axes_over_any_axes(axes, layout):
+    x = np.random.default_rng(3).normal(size=(5, 4, 3, 2))
+    if layout == "transposed":  # a non-contiguous view
+        x = x.transpose(3, 2, 1, 0)
     np.testing.assert_allclose(group_sum(x, axes), x.sum(axis=axes, keepdims=True), rtol=0, atol=1e-13)
-    expected = (x * other).sum(axis=axes, keepdims=True)
-    np.testing.assert_allclose(group_sum(x, axes, other), expected, rtol=0, atol=1e-13)
 
 
 def test_float32_statistics_are_summed_in_float64():
@@ -72,9 +69,11 @@ def test_two_pass_variance_near_1e4_in_float32_is_positive():
     var = batch_var(NEAR_1E4_F32)
     assert var.dtype == np.float32
     assert var > 0
-    assert var == pytest.approx(1.144e-5, rel=1e-3)
+    # torch 2.13's batch norm gives the same 1.1126e-5 (its running_var * 2/3 after one step with momentum 1);
+    # torch.var gives 1.144e-5.
+    assert var == pytest.approx(1.1126e-5, rel=1e-4)
     truth = np.var(NEAR_1E4_F32.astype(np.float64))  # 1.102e-5 for the float32-rounded inputs
-    assert var == pytest.approx(truth, rel=0.05)
+    assert var == pytest.approx(truth, rel=0.02)
 
 
 def test_two_pass_variance_of_4096_samples_near_1e4_is_not_zero():
