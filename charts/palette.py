@@ -35,8 +35,8 @@ HUES = {
 STAGE = {"input": HUES["blue"], "normalized": HUES["green"], "output": HUES["ochre"]}
 STAGE_LABELS = {"input": "Input x", "normalized": "Normalized x̂", "output": "Output y"}
 
-# Normalization kinds. The BatchNorm variants a page compares with BatchNorm (Batch Renorm, Ghost BN, BatchNorm with
-# injected noise) share vermillion: each view shows at most one of them, beside BatchNorm's blue.
+# Normalization kinds. The BatchNorm variants a page compares with BatchNorm (`BATCHNORM_VARIANTS`) share vermillion:
+# each view shows at most one of them, beside BatchNorm's blue.
 NORM = {
     "No norm": HUES["grey"],
     "BatchNorm": HUES["blue"],
@@ -47,7 +47,11 @@ NORM = {
     "Batch Renorm": HUES["vermillion"],
     "Ghost BN": HUES["vermillion"],
     "BatchNorm + noise": HUES["vermillion"],
+    "Residual + BatchNorm": HUES["vermillion"],
+    "BatchNorm + weight decay": HUES["vermillion"],
 }
+BATCHNORM_VARIANTS = ("Batch Renorm", "Ghost BN", "BatchNorm + noise", "Residual + BatchNorm",
+                      "BatchNorm + weight decay")
 
 # Statistics a layer keeps or sees.
 STAT = {"batch": HUES["blue"], "running": HUES["purple"], "population": HUES["grey"]}

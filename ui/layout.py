@@ -35,6 +35,8 @@ PAGES = (
              "Folding, recalibration, fine-tuning, many GPUs, odd batches: batch norm's pitfalls, each an experiment."),
     PageInfo("pages/6_Why_it_works.py", "Why it works", ":material/science:",
              "Train small networks with and without batch norm and test the claims yourself."),
+    PageInfo("pages/7_Deep_networks.py", "Deep networks", ":material/stacks:",
+             "Network health, gradients at depth, and scale invariance: what BatchNorm does inside deep networks."),
 )
 
 

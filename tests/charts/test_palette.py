@@ -38,7 +38,7 @@ def test_a_colour_means_one_thing_within_a_family(family):
 
 
 def test_norm_kinds_differ_except_the_batchnorm_variants_compared_with_batchnorm():
-    colours = {name: colour for name, colour in palette.NORM.items()
-               if name not in ("Ghost BN", "BatchNorm + noise")}
-    assert len(set(colours.values())) == len(colours)
-    assert palette.NORM["Ghost BN"] == palette.NORM["Batch Renorm"] != palette.NORM["BatchNorm"]
+    kinds = {name: colour for name, colour in palette.NORM.items() if name not in palette.BATCHNORM_VARIANTS}
+    assert len(set(kinds.values())) == len(kinds)
+    variants = {palette.NORM[name] for name in palette.BATCHNORM_VARIANTS}
+    assert variants == {palette.HIGHLIGHT} and palette.HIGHLIGHT not in kinds.values()
