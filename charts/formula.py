@@ -19,7 +19,7 @@ CELL = 32  # px per cell: three 3 × 3 grids (304 px with their gaps) fit a 358 
 
 
 def graph_dot(walk: BackwardWalk, beta: float) -> str:
-    """The forward pass as a Graphviz DOT digraph: x → μ_B, σ²_B → x̂ → y → L, with ε, γ and β feeding in.
+    """The forward pass as a Graphviz DOT digraph: x → batch μ, σ² → x̂ → y → L, with ε, γ and β feeding in.
 
     Nodes carry their values (γ and β also their gradients), rounded to 4 significant digits.
     """
@@ -29,8 +29,8 @@ def graph_dot(walk: BackwardWalk, beta: float) -> str:
 
     nodes = {
         "x": (f"x ({walk.m} values)", "ellipse", STAGE["input"], "white"),
-        "mu": (f"μ_B = {r(walk.mean)}", "ellipse", STAT["batch"], "white"),
-        "var": (f"σ²_B = {r(walk.var)}", "ellipse", STAT["batch"], "white"),
+        "mu": (f"batch μ = {r(walk.mean)}", "ellipse", STAT["batch"], "white"),
+        "var": (f"batch σ² = {r(walk.var)}", "ellipse", STAT["batch"], "white"),
         "eps": (f"ε = {r(walk.eps)}", "box", NEUTRAL, "black"),
         "xhat": ("x̂ (normalized)", "ellipse", STAGE["normalized"], "white"),
         "gamma": (f"γ = {r(walk.gamma)}\\n∂L/∂γ = {r(walk.dgamma)}", "box", NEUTRAL, "black"),

@@ -21,6 +21,8 @@ MAX_POINTS = 400
 # this is roughly what those take, on top of the plotting area.
 DECORATION_HEIGHT = 130
 LEGEND = {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 0}
+LEGEND_ROW = 22  # px per entry of a vertical legend (12 px labels): one entry a line, so a phone column holds it
+PLOT_HEIGHT = 260
 
 # series -> (statistic family, marker): batch statistics are dots, estimates lines, the truth a dashed line.
 MEAN_SERIES = {"batch μ": ("batch", "circle"), "running μ": ("running", "line"), "true μ": ("population", "line")}
@@ -82,7 +84,8 @@ def _history_chart(frame: pd.DataFrame, series: dict[str, tuple[str, str]], titl
     if shift_step is not None:
         layers.append(alt.Chart().mark_rule(color=HIGHLIGHT, strokeDash=[2, 2], strokeWidth=2).encode(
             x=alt.datum(shift_step), tooltip=alt.value(f"sudden shift at step {shift_step}")))
-    return readable(alt.layer(*layers, data=frame).properties(title=title, height=260, width="container"))
+    height = PLOT_HEIGHT + DECORATION_HEIGHT + LEGEND_ROW * len(names)
+    return readable(alt.layer(*layers, data=frame).properties(title=title, height=height, width="container"))
 
 
 def running_charts(run: StreamRun, keras: StreamRun | None, feature: int) -> tuple[alt.LayerChart, alt.LayerChart]:
@@ -99,10 +102,10 @@ def running_charts(run: StreamRun, keras: StreamRun | None, feature: int) -> tup
         variances["moving variance, Keras 3 (biased)"] = keras.running_var[:, j]
     population = run.settings.population
     shift = population.shift_step if population.drift == "sudden" else None
-    return (_history_chart(means, MEAN_SERIES, "Mean: noisy batches, the smooth running estimate, the truth",
+    return (_history_chart(means, MEAN_SERIES, "Mean: batches, running estimate, truth",
                            "mean", shift),
             _history_chart(history_frame(variances, steps), VAR_SERIES,
-                           "Variance: biased vs unbiased, PyTorch vs Keras 3", "variance", shift))
+                           "Variance: biased, unbiased, PyTorch, Keras 3", "variance", shift))
 
 
 def same_sample_frame(train_outputs: np.ndarray, eval_outputs: np.ndarray, features: list[str]) -> pd.DataFrame:
@@ -131,7 +134,7 @@ def same_sample_chart(frame: pd.DataFrame) -> alt.LayerChart:
                                       ).encode(x=x, y=y, tooltip=["feature:N", alt.Tooltip("output:Q", format=".4f")]
                                                ).transform_filter(alt.datum.mode == "inference")
     chart = alt.layer(training, inference, zero_rule("x"), data=frame).properties(
-        title="The same sample in different batches: dots in training mode, dashed tick in eval mode",
+        title="The same sample in different batches",
         height=DECORATION_HEIGHT + 60 * len(features), width="container")
     return readable(chart)
 
@@ -153,7 +156,7 @@ def mismatch_chart(table: pd.DataFrame) -> alt.LayerChart:
     ideal = alt.Chart(pd.DataFrame({"low": [-1.0], "high": [1.0]})).mark_rect(
         color=REFERENCE, opacity=0.15).encode(x="low:Q", x2="high:Q")
     bars = alt.Chart().mark_rule(strokeWidth=3, color=STAGE["output"]).encode(
-        x=alt.X("low:Q", title="output at inference: mean ± 1 std (ideal 0 ± 1, grey)"),
+        x=alt.X("low:Q", title="output: mean ± 1 std"),
         x2="high:Q", y=y, yOffset=y_offset)
     points = alt.Chart().mark_point(filled=True, size=80, color=STAGE["output"]).encode(
         x="mean:Q", y=y, yOffset=y_offset,
@@ -212,5 +215,6 @@ def batch_size_chart(spread: BatchSizeSpread, unreliable_below: int, current: in
         layers.append(alt.Chart().mark_rule(color=REFERENCE, strokeWidth=2).encode(
             x=alt.datum(current), tooltip=alt.value(f"your batch size: {current}")))
     chart = alt.layer(*layers, data=frame).properties(
-        title="Batch statistics stray as the batch shrinks", height=DECORATION_HEIGHT + 300, width="container")
+        title="Batch statistics stray as the batch shrinks",
+        height=DECORATION_HEIGHT + PLOT_HEIGHT + 40 + LEGEND_ROW * len(names), width="container")
     return readable(chart)

@@ -141,7 +141,7 @@ def fd_text(h: float) -> str:
 
 
 FD_FAILS = ("The finite differences disagree with the formulas by more than 1e−6. This happens when the feature's "
-            "spread √(σ²_B + ε) is tiny next to its values: a step h that small loses most of its digits to "
+            "spread √(σ² + ε) is tiny next to its values: a step h that small loses most of its digits to "
             "floating-point rounding, so the numeric side is what fails here. Try a larger ε or another feature.")
 
 
@@ -154,7 +154,8 @@ def fd_agreement(errors: dict[str, float]) -> str:
             f"{'' if digits == 1 else 's'} (worst relative error {format_number(max(errors.values()), 2)}).")
 
 
-GRAPH_ALT = ("Forward pass: x feeds μ_B and σ²_B; x, μ_B, σ²_B and ε give x̂; x̂, γ and β give y; y gives the loss L.")
+GRAPH_ALT = ("Forward pass: x feeds the batch mean μ and variance σ²; x, μ, σ² and ε give x̂; x̂, γ and β give y; "
+             "y gives the loss L.")
 
 
 def conv_text(shape: tuple[int, int, int, int], values_per_channel: int, channel: int) -> str:

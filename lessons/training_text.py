@@ -81,13 +81,13 @@ TRAIN_MODE = ("**Training mode, PyTorch:** the batch variance of one value is 0,
 
 def forgot_eval(k: int, m: int) -> str:
     return (f"The same sample x placed in {k} different batches of {m}. In training mode its output depends on its "
-            "neighbours; in eval mode it is the same every time.")
+            "neighbours (dots: one per batch); in eval mode it is the same every time (the dashed tick).")
 
 
 MISMATCH = ("At inference the layer trusts its running statistics. If they do not describe the data it now sees, "
             "every output is shifted and rescaled by the same wrong amount. Each row changes one thing about your "
             "settings (same batches) and measures the outputs on the population met at inference; right statistics "
-            "give mean 0 and standard deviation 1.")
+            "give mean 0 and standard deviation 1: the grey band of the chart.")
 
 BATCH_SIZE = ("A batch's mean and variance are estimates from m samples, and an estimate from m samples scatters "
               "around the truth roughly as σ/√m. In training, that scatter goes straight into every output: the same "

@@ -474,9 +474,9 @@ def input_scale_table(x_col, gamma: float, beta: float, eps: float, loss: str, v
     for c in scales:
         walk = backward_walk(c * x_col, gamma, beta, eps, loss, values)
         plain_loss, plain_dy = f_loss(gamma * c * x_col + beta, values)
-        rows.append((c, walk.loss, float(np.linalg.norm(walk.dx)), plain_loss,
+        rows.append((f"× {c:g}", walk.loss, float(np.linalg.norm(walk.dx)), plain_loss,
                      float(np.linalg.norm(gamma * plain_dy))))
-    return pd.DataFrame(rows, columns=["input scale c", "L with BN", "‖∂L/∂x‖ with BN", "L without BN",
+    return pd.DataFrame(rows, columns=["input × c", "L with BN", "‖∂L/∂x‖ with BN", "L without BN",
                                        "‖∂L/∂x‖ without BN"])
 
 
@@ -493,10 +493,10 @@ def subscript(k: int) -> str:
 
 
 def forward_table(x_col, gamma: float, beta: float, eps: float) -> pd.DataFrame:
-    """One feature through the forward pass: i, xᵢ, xᵢ − μ_B, x̂ᵢ, yᵢ. x_col: (m,)."""
+    """One feature through the forward pass: i, xᵢ, xᵢ − μ, x̂ᵢ, yᵢ. x_col: (m,)."""
     y, cache = forward_column(x_col, gamma, beta, eps)
     x = as_column(x_col)
-    return pd.DataFrame({"i": _samples(x.size), "xᵢ": x, "xᵢ − μ_B": x - cache.mean.item(),
+    return pd.DataFrame({"i": _samples(x.size), "xᵢ": x, "xᵢ − μ": x - cache.mean.item(),
                          "x̂ᵢ": cache.xhat[:, 0], "yᵢ": y})
 
 
@@ -505,7 +505,7 @@ def epsilon_table(x_col, i: int, eps_values, eps_labels, current_eps: float) -> 
     marker on the row of `current_eps`."""
     scale, xhat, spread = epsilon_sweep(x_col, eps_values)
     return pd.DataFrame({
-        "ε": list(eps_labels), "√(σ²_B + ε)": scale, f"x̂{subscript(i + 1)}": xhat[:, i], "std of x̂": spread,
+        "ε": list(eps_labels), "√(σ² + ε)": scale, f"x̂{subscript(i + 1)}": xhat[:, i], "std of x̂": spread,
         "current": ["◀ ε now" if eps == current_eps else "" for eps in eps_values],
     })
 
@@ -522,9 +522,9 @@ def dx_terms_table(walk: BackwardWalk) -> pd.DataFrame:
 
 
 def channel_table(walk: ConvWalk) -> pd.DataFrame:
-    """Per-channel statistics and parameters: channel, μ_c, σ²_c, γ_c, β_c, values M (= N·H·W)."""
-    return pd.DataFrame({"channel": np.arange(walk.mean.size), "μ_c": walk.mean, "σ²_c": walk.var,
-                         "γ_c": walk.gamma, "β_c": walk.beta, "values M": walk.values_per_channel})
+    """Per-channel statistics and parameters: channel, channel μ, channel σ², γ, β, values M (= N·H·W)."""
+    return pd.DataFrame({"channel": np.arange(walk.mean.size), "channel μ": walk.mean, "channel σ²": walk.var,
+                         "γ": walk.gamma, "β": walk.beta, "values M": walk.values_per_channel})
 
 
 def loss_values_column(loss: str) -> str:

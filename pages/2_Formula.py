@@ -73,7 +73,7 @@ def epsilon_section(w: Walk) -> None:
     st.markdown(text.NEARLY_CONSTANT)
     shrink = bound(st.columns(2)[0].select_slider, "Shrink the feature's spread by", key="shrink",
                    options=SHRINK_OPTIONS, value=1e-3, format_func=lambda s: f"× {s:g}",
-                   help="The feature becomes μ_B + (x − μ_B)·factor: its variance is multiplied by factor².")
+                   help="The feature becomes μ + (x − μ)·factor: its variance is multiplied by factor².")
     tiny = lesson.shrink_spread(w.x_col, shrink)
     st.latex(lesson.normalize_step(tiny, w.i, w.eps)[1])
     show_table(lesson.epsilon_table(tiny, w.i, EPS_OPTIONS, map(format_eps, EPS_OPTIONS), w.eps))
@@ -149,7 +149,8 @@ def conv_section(eps: float) -> None:
     channel = bound(controls[0].radio, "Channel", key="channel", options=(0, 1, 2), horizontal=True,
                     help="Highlight the values that share this channel's μ and σ².")
     stage = bound(controls[1].radio, "Show", key="stage", options=STAGES, horizontal=True,
-                  help="input x, normalized x̂ = (x − μ_c)/√(σ²_c + ε), or output y = γ_c·x̂ + β_c.")
+                  help="input x, normalized x̂ = (x − μ)/√(σ² + ε), or output y = γ·x̂ + β, with the channel's own "
+                       "μ, σ², γ and β.")
     seed = seed_control(controls[2])
     walk = cached_conv_walk(seed, eps)
     st.markdown(text.conv_text(walk.x.shape, walk.values_per_channel, channel))

@@ -117,7 +117,8 @@ def running_tab(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> None:
     else:
         bias, m = lesson.variance_bias(run, keras), run.settings.batch_size
         cols = st.columns(3)
-        cols[0].metric("(m − 1)/m", f"{bias.expected_ratio:.4f}", help=f"The expected bias of σ²_B at m = {m}.")
+        cols[0].metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
+                       help=f"The expected bias of the batch variance at m = {m}.")
         cols[1].metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",
                        help="Averaged over the second half of the stream and over features.")
         cols[2].metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",

@@ -104,7 +104,7 @@ def test_defaults_render_the_seed_batch_forward_pass(default_page):
     assert ends_with_value(latex_with(at, r"s^2 &= \frac{1}{m-1}"), np.var(x, ddof=1))
     xhat, y = numpy_forward(x, 1.0, 0.0, 1e-5)
     assert ends_with_value(latex_with(at, r"&= \frac{-0.96 - (-0.1137)}"), xhat[0])
-    forward = table_with(at, "xᵢ − μ_B")
+    forward = table_with(at, "xᵢ − μ")
     np.testing.assert_allclose(forward["xᵢ"], x)
     np.testing.assert_allclose(forward["x̂ᵢ"], xhat, rtol=1e-12)
     np.testing.assert_allclose(forward["yᵢ"], y, rtol=1e-12)
@@ -135,7 +135,7 @@ def test_defaults_render_the_backward_pass(backward_page):
     for name in ("x", "γ", "β"):
         assert metric(at, f"Max relative error, ∂L/∂{name}") < 1e-8
     (graph,) = at.get("graphviz_chart")
-    assert "x -> mu" in graph.proto.spec and f"μ_B = {x.mean():.4g}".replace("-", "−") in graph.proto.spec
+    assert "x -> mu" in graph.proto.spec and f"batch μ = {x.mean():.4g}".replace("-", "−") in graph.proto.spec
 
 
 def test_defaults_render_the_conv_grid():
@@ -144,10 +144,10 @@ def test_defaults_render_the_conv_grid():
     assert len(rows) == 2 * 3 * 3 * 3
     highlighted = [row for row in rows if row["shared"]]
     assert len(highlighted) == 18 and {row["channel"] for row in highlighted} == {"channel 0"}
-    stats = table_with(conv_page, "σ²_c")
+    stats = table_with(conv_page, "channel σ²")
     tensor = np.array([row["value"] for row in rows]).reshape(2, 3, 3, 3)
-    np.testing.assert_allclose(stats["μ_c"], tensor.mean(axis=(0, 2, 3)), rtol=1e-12)
-    np.testing.assert_allclose(stats["σ²_c"], tensor.var(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(stats["channel μ"], tensor.mean(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(stats["channel σ²"], tensor.var(axis=(0, 2, 3)), rtol=1e-12)
     assert list(stats["values M"]) == [18, 18, 18]
 
 
@@ -183,10 +183,10 @@ def test_changing_controls_updates_the_numbers():
     at.radio(key="stage").set_value("normalized").run()
     rows = chart_rows(at)
     assert {row["channel"] for row in rows if row["shared"]} == {"channel 2"}
-    stats = table_with(at, "σ²_c")
+    stats = table_with(at, "channel σ²")
     shown = np.array([row["value"] for row in rows]).reshape(2, 3, 3, 3)
     np.testing.assert_allclose(shown.mean(axis=(0, 2, 3)), 0, atol=1e-12)
-    np.testing.assert_allclose(shown.var(axis=(0, 2, 3)), stats["σ²_c"] / (stats["σ²_c"] + 1e-5), rtol=1e-9)
+    np.testing.assert_allclose(shown.var(axis=(0, 2, 3)), stats["channel σ²"] / (stats["channel σ²"] + 1e-5), rtol=1e-9)
 
 
 def test_epsilon_zero_explains_the_nan_and_makes_dx_orthogonal():
@@ -210,7 +210,7 @@ def test_shrinking_the_feature_shows_eps_taking_over():
     tiny = x.mean() + (x - x.mean()) * 1e-3  # the default shrink factor
     sweep = table_with(at, "std of x̂")
     eps = np.array([0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1])
-    np.testing.assert_allclose(sweep["√(σ²_B + ε)"], np.sqrt(tiny.var() + eps), rtol=1e-9)
+    np.testing.assert_allclose(sweep["√(σ² + ε)"], np.sqrt(tiny.var() + eps), rtol=1e-9)
     np.testing.assert_allclose(sweep["std of x̂"], np.sqrt(tiny.var() / (tiny.var() + eps)), rtol=1e-9)
     assert list(sweep["current"]).index("◀ ε now") == 4
     at.select_slider(key="shrink").set_value(1.0).run()
@@ -226,9 +226,9 @@ def test_batch_shared_by_the_demo_page_is_used():
     assert "the batch from the Demo page (16 samples × 3 features)" in at.info[0].value
     mean = latex_with(at, r"\mu_B &= \frac{1}{m}")
     assert r"\dots" in mean and "}{16}" in mean and ends_with_value(mean, batch[:, 0].mean())
-    assert len(table_with(at, "xᵢ − μ_B")) == 16
+    assert len(table_with(at, "xᵢ − μ")) == 16
     at.radio(key="batch").set_value("Seed example").run()
-    assert "seed example batch" in at.info[0].value and len(table_with(at, "xᵢ − μ_B")) == 8
+    assert "seed example batch" in at.info[0].value and len(table_with(at, "xᵢ − μ")) == 8
 
 
 @pytest.mark.parametrize("batch", [np.ones((1, 4)), np.ones((8, 0)), np.full((8, 2), np.nan)])
@@ -251,7 +251,7 @@ def test_constant_feature_with_eps_zero_is_explained_not_crashed():
     at.select_slider(key="eps").set_value(1e-5).run()
     assert not at.warning and not at.exception
     show_part(at, "Forward pass")
-    np.testing.assert_array_equal(table_with(at, "xᵢ − μ_B")["x̂ᵢ"], 0.0)
+    np.testing.assert_array_equal(table_with(at, "xᵢ − μ")["x̂ᵢ"], 0.0)
 
 
 def test_finite_differences_that_lose_their_digits_are_flagged():
