@@ -125,11 +125,19 @@ def bias_text(walk: BackwardWalk, loss_change: float) -> str:
             "built without one (`bias=False`).")
 
 
-SCALE_TEXT = (r"**Gradient flow.** Multiply the layer's input by $c$ — as if the weights before it were $c$ times "
-              r"larger. With normalization the output and the loss stay the same and $\partial L/\partial x$ shrinks "
-              r"as $1/c$: a layer whose weights grow receives smaller gradients, which damps the growth instead of "
-              r"compounding it (Ioffe & Szegedy 2015, Sec. 3.3). Without normalization ($y = \gamma x + \beta$) "
-              "the loss and the gradient both grow with $c$.")
+def scale_text(table) -> str:
+    """The gradient-flow paragraph, with how much the loss really moved over the scales of `table`
+    (`lessons.walkthrough.input_scale_table`)."""
+    losses = table["L with BN"]
+    change = float((losses.max() - losses.min()) / abs(losses).max()) if abs(losses).max() > 0 else 0.0
+    return (r"**Gradient flow.** Multiply the layer's input by $c$ — as if the weights before it were $c$ times "
+            r"larger. With normalization the output and the loss stay the same and $\partial L/\partial x$ shrinks "
+            r"as $1/c$: a layer whose weights grow receives smaller gradients, which damps the growth instead of "
+            r"compounding it, and the effective learning rate of those weights scales as $1/c^2$ (Ioffe & Szegedy "
+            r"2015, Sec. 3.3). Without normalization ($y = \gamma x + \beta$) the loss and the gradient both grow "
+            f"with $c$. Over the scales below, L with normalization moved by {change:.2%}: exactly invariant only "
+            r"at $\varepsilon = 0$; with $\varepsilon > 0$ the small scales, where $c^2\sigma^2$ nears "
+            r"$\varepsilon$, shift it.")
 
 
 def fd_text(h: float) -> str:
@@ -154,6 +162,7 @@ def fd_agreement(errors: dict[str, float]) -> str:
             f"{'' if digits == 1 else 's'} (worst relative error {format_number(max(errors.values()), 2)}).")
 
 
+GRAPH_HELP = "The forward pass as a graph of the values it computes, each node with its number."
 GRAPH_ALT = ("Forward pass: x feeds the batch mean μ and variance σ²; x, μ, σ² and ε give x̂; x̂, γ and β give y; "
              "y gives the loss L.")
 

@@ -125,8 +125,9 @@ def backward_section(w: Walk) -> None:
     check_dot.metric("Σᵢ ∂L/∂xᵢ · x̂ᵢ", format_number(walk.dx_dot_xhat, 2), help="Zero when ε = 0: see below.")
     st.markdown(text.SUM_ZERO + "\n\n" + text.orthogonal_text(walk) + "\n\n"
                 + text.bias_text(walk, lesson.bias_shift_effect(w.x_col, w.gamma, w.beta, w.eps, loss, values)))
-    st.markdown(text.SCALE_TEXT)
-    show_table(lesson.input_scale_table(w.x_col, w.gamma, w.beta, w.eps, loss, values))
+    scales = lesson.input_scale_table(w.x_col, w.gamma, w.beta, w.eps, loss, values)
+    st.markdown(text.scale_text(scales))
+    show_table(scales)
     st.subheader("Numerical check")
     errors, h = cached_gradient_check(tuple(w.x_col), w.gamma, w.beta, w.eps, loss, tuple(values))
     st.markdown(text.fd_text(h))
@@ -138,8 +139,10 @@ def backward_section(w: Walk) -> None:
     else:
         st.success(text.fd_agreement(errors))
     st.subheader("The computational graph")
-    st.graphviz_chart(graph_dot(walk, w.beta), alt=text.GRAPH_ALT)
-    st.caption("Backpropagation walks these arrows in reverse, adding the contributions of every path.")
+    # Drawn on request: the Graphviz renderer is most of this tab's browser time (see the report's measurements).
+    if bound(st.toggle, "Show the graph", key="graph", value=False, help=text.GRAPH_HELP):
+        st.graphviz_chart(graph_dot(walk, w.beta), alt=text.GRAPH_ALT)
+    st.caption("Backpropagation walks the graph's arrows in reverse, adding the contributions of every path.")
 
 
 @st.fragment

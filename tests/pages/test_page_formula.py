@@ -9,6 +9,7 @@ import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
 from bn_core.data import seed_example_batch
+from lessons.walkthrough import agreeing_digits
 from tests.pages.conftest import open_page
 from ui.controls import format_eps
 from ui.state import _BATCH
@@ -132,10 +133,40 @@ def test_defaults_render_the_backward_pass(backward_page):
     )
     assert ends_with_value(latex_with(at, r"\partial x_{1}} &="), dx[0])
     assert abs(metric(at, "Σᵢ ∂L/∂xᵢ")) < 1e-12
-    for name in ("x", "γ", "β"):
-        assert metric(at, f"Max relative error, ∂L/∂{name}") < 1e-8
+    errors = [metric(at, f"Max relative error, ∂L/∂{name}") for name in ("x", "γ", "β")]
+    assert max(errors) < 1e-8
+    (verdict,) = at.success
+    digits = agreeing_digits(max(errors))
+    assert f"to {digits} significant digits" in verdict.value and "10 significant" not in verdict.value.replace(
+        f"{digits} significant", "")
+    assert not at.get("graphviz_chart")  # drawn on request only
+    at.toggle(key="graph").set_value(True).run()
     (graph,) = at.get("graphviz_chart")
     assert "x -> mu" in graph.proto.spec and f"batch μ = {x.mean():.4g}".replace("-", "−") in graph.proto.spec
+    at.toggle(key="graph").set_value(False).run()
+
+
+def test_backward_pass_shows_a_wasted_bias_and_the_input_scale(backward_page):
+    at = backward_page
+    (bias,) = [el.value for el in at.markdown if "A bias before BatchNorm is wasted" in el.value]
+    assert "changes L by 0" in bias or "changes L by" in bias and "10⁻" in bias
+    scale = table_with(at, "‖∂L/∂x‖ with BN")
+    assert list(scale["input × c"]) == ["× 0.01", "× 0.1", "× 1", "× 10", "× 100"]
+    big = slice(2, None)  # c ≥ 1: c²σ² ≫ ε, invariant to rounding; below, ε = 1e-5 shows
+    np.testing.assert_allclose(scale["L with BN"][big], scale["L with BN"].iloc[2], rtol=1e-5)
+    np.testing.assert_allclose((scale["‖∂L/∂x‖ with BN"] * [0.01, 0.1, 1, 10, 100])[big],
+                               scale["‖∂L/∂x‖ with BN"].iloc[2], rtol=1e-5)
+    change = (scale["L with BN"].max() - scale["L with BN"].min()) / scale["L with BN"].abs().max()
+    assert any(f"moved by {change:.2%}" in el.value for el in at.markdown)
+    assert scale["L without BN"].iloc[-1] > 100 * scale["L without BN"].iloc[2]
+
+
+def test_references_name_their_sources():
+    at = open_page(PAGE)
+    (expander,) = [el for el in at.expander if el.label == "References"]
+    text = expander.markdown[0].value
+    for source in ("Ioffe & Szegedy", "PyTorch 2.13", "Keras 3", "Sec. 3.3"):
+        assert source in text
 
 
 def test_defaults_render_the_conv_grid():
