@@ -26,11 +26,13 @@ CUMULATIVE_LATEX = (r"\text{running}_t = \text{running}_{t-1} + \tfrac{1}{t}\,(\
 
 def convention_latex(momentum: float) -> str:
     keep = 1 - momentum
-    return (rf"\underbrace{{\text{{running}} \leftarrow (1 - {momentum:g})\,\text{{running}} + {momentum:g}\,"
-            rf"\text{{batch}}}}_{{\text{{PyTorch: momentum}} = {momentum:g}}}"
-            rf"\qquad\Longleftrightarrow\qquad"
-            rf"\underbrace{{\text{{moving}} \leftarrow {keep:.4g}\,\text{{moving}} + (1 - {keep:.4g})\,"
-            rf"\text{{batch}}}}_{{\text{{Keras, Flax: momentum}} = {keep:.4g}}}")
+    # Two lines, not one: side by side the pair is wider than a phone.
+    return (r"\begin{aligned}"
+            rf"&\underbrace{{\text{{running}} \leftarrow (1 - {momentum:g})\,\text{{running}} + {momentum:g}\,"
+            rf"\text{{batch}}}}_{{\text{{PyTorch: momentum}} = {momentum:g}}} \\[4pt]"
+            rf"\Longleftrightarrow\;&\underbrace{{\text{{moving}} \leftarrow {keep:.4g}\,\text{{moving}} + "
+            rf"(1 - {keep:.4g})\,\text{{batch}}}}_{{\text{{Keras, Flax: momentum}} = {keep:.4g}}}"
+            r"\end{aligned}")
 
 
 def chart_caption(run: StreamRun, shown: int) -> str:

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,22 +56,27 @@ def wait(page) -> None:
     page.wait_for_function("document.querySelectorAll('[data-testid=stSkeleton]').length === 0", timeout=60_000)
 
 
-def timed(page, action) -> float:
+def timed(page, action) -> float | None:
+    """Milliseconds from `action` to the end of the rerun it starts, or None when it started none within 10 s
+    (a key press that fell between focus and the widget's listener)."""
     runs = page.evaluate("window.__runs")
     start = time.perf_counter()
     action()
-    page.wait_for_function(f"window.__runs > {runs}", timeout=20_000)
+    try:
+        page.wait_for_function(f"window.__runs > {runs}", timeout=10_000)
+    except PlaywrightTimeout:
+        return None
     wait(page)
     return (time.perf_counter() - start) * 1000
 
 
 def slider_samples(page, presses: int = 6) -> list[float]:
-    slider = page.locator('[data-testid=stSlider]:has-text("ε (epsilon)") [role=slider]').first
+    slider = page.locator('[data-testid=stSlider]:has-text("ε (epsilon)") input[type=range]').first
     samples = []
     for i in range(presses):
         slider.focus()
         samples.append(timed(page, lambda i=i: page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")))
-    return samples[1:]
+    return [ms for ms in samples[1:] if ms is not None]
 
 
 def measure(browser, url: str, page_name: str | None, results: dict) -> None:
@@ -81,7 +87,9 @@ def measure(browser, url: str, page_name: str | None, results: dict) -> None:
     page.evaluate(COUNT_RUNS)
     results.setdefault("ε slider", []).extend(slider_samples(page))
     for tab in TABS.get(page_name, []):
-        results.setdefault(tab, []).append(timed(page, lambda tab=tab: page.get_by_role("tab", name=tab).click()))
+        ms = timed(page, lambda tab=tab: page.get_by_role("tab", name=tab).click())
+        if ms is not None:
+            results.setdefault(tab, []).append(ms)
     page.close()
 
 
@@ -89,7 +97,7 @@ def main() -> None:
     """Servers for the floor and every checkout run side by side, measured in alternating rounds, so that a busy
     machine slows all of them alike; reported: median and minimum over the rounds."""
     roots = [pathlib.Path(arg) for arg in sys.argv[1:]] or [pathlib.Path(__file__).resolve().parents[1]]
-    rounds = 4
+    rounds = 3
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pathlib.Path(tmp, "floor.py").write_text(FLOOR_APP)
@@ -102,13 +110,17 @@ def main() -> None:
                 for k, (label, _, _, pages) in enumerate(targets):
                     for name in pages:
                         measure(browser, f"http://127.0.0.1:{8701 + k}", name, results.setdefault((label, name), {}))
+                        print(".", end="", flush=True)
         finally:
             for server in servers:
                 server.terminate()
         browser.close()
+    print()
     for (label, name), samples in results.items():
         print(f"{label}  {name or ''}")
         for what, ms in samples.items():
+            if not ms:
+                continue
             print(f"    {what:<22} median {statistics.median(ms):6.0f} ms   min {min(ms):6.0f} ms")
 
 
