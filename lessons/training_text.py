@@ -28,10 +28,10 @@ def convention_latex(momentum: float) -> str:
     keep = 1 - momentum
     # Two lines, not one: side by side the pair is wider than a phone.
     return (r"\begin{aligned}"
-            rf"&\underbrace{{\text{{running}} \leftarrow (1 - {momentum:g})\,\text{{running}} + {momentum:g}\,"
+            rf"&\underbrace{{\text{{running}} \leftarrow {keep:.4g}\,\text{{running}} + {momentum:g}\,"
             rf"\text{{batch}}}}_{{\text{{PyTorch: momentum}} = {momentum:g}}} \\[4pt]"
-            rf"\Longleftrightarrow\;&\underbrace{{\text{{moving}} \leftarrow {keep:.4g}\,\text{{moving}} + "
-            rf"(1 - {keep:.4g})\,\text{{batch}}}}_{{\text{{Keras, Flax: momentum}} = {keep:.4g}}}"
+            rf"&\underbrace{{\text{{moving}} \leftarrow {keep:.4g}\,\text{{moving}} + {momentum:g}\,"
+            rf"\text{{batch}}}}_{{\text{{Keras, Flax: momentum}} = {keep:.4g}}}"
             r"\end{aligned}")
 
 
