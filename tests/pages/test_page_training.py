@@ -205,3 +205,13 @@ def test_with_outliers_references_use_the_true_variance():
     np.testing.assert_allclose(table["spread of batch mean"][m >= 16], np.sqrt(var / m[m >= 16]), rtol=0.1)
     np.testing.assert_allclose(table["average biased variance"][m >= 16], ((m - 1) / m * var)[m >= 16], rtol=0.1)
     assert any("σ = 2.05" in caption.value for caption in at.caption)
+
+
+@pytest.mark.parametrize("tab", ["Running statistics", "Inference", "Batch size"])
+def test_no_header_a_user_reads_has_an_underscore_or_none(tab):
+    at = open_page(PAGE, query={"tab": tab, "steps": "50"})
+    assert not at.exception and not at.error
+    headers = [str(c) for el in at.dataframe for c in el.value.columns]
+    assert headers and not [h for h in headers if "_" in h or "None" in h]
+    (references,) = [el for el in at.expander if el.label == "References"]
+    assert "Wu & He" in references.markdown[0].value and "PyTorch 2.13" in references.markdown[0].value
