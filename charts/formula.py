@@ -1,5 +1,8 @@
-"""The Formula page's pictures and tables: the forward pass as a graph (Graphviz DOT), a conv feature map as grids,
-and the per-sample tables of each pass. Tables are DataFrames with one row per sample, i counted from 1."""
+"""The Formula page's pictures: the forward pass as a graph (Graphviz DOT) and a conv feature map as grids.
+
+Colours from `charts.palette`: the input, x̂ and output nodes in their STAGE colours, the batch statistics in STAT's
+batch colour (so are the cells that share one channel's statistics), everything else neutral.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +10,33 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from lessons.walkthrough import BackwardWalk, ConvWalk, epsilon_sweep, forward_column
+from lessons.walkthrough import BackwardWalk
 
-from . import OKABE_ITO, PALETTE
+from .palette import HIGHLIGHT, STAGE, STAT, readable
 
-OTHER_CELL = "#DDDDDD"  # light grey: cells outside the picked channel, readable with black text in either theme
+NEUTRAL = "#DDDDDD"  # light grey: cells outside the picked channel and the constants, black text in either theme
+CELL = 32  # px per cell: three 3 × 3 grids (304 px with their gaps) fit a 358 px phone column
 
 
 def graph_dot(walk: BackwardWalk, beta: float) -> str:
-    """The forward pass as a Graphviz DOT digraph: x → μ_B, σ²_B → x̂ → y → L, with ε, γ and β feeding in.
+    """The forward pass as a Graphviz DOT digraph: x → batch μ, σ² → x̂ → y → L, with ε, γ and β feeding in.
 
     Nodes carry their values (γ and β also their gradients), rounded to 4 significant digits.
     """
 
     def r(value: float) -> str:
-        return f"{value:.4g}"
+        return f"{value:.4g}".replace("-", "−")
 
     nodes = {
-        "x": (f"x ({walk.m} values)", "ellipse", PALETTE["input"], "white"),
-        "mu": (f"μ_B = {r(walk.mean)}", "ellipse", PALETTE["batch"], "black"),
-        "var": (f"σ²_B = {r(walk.var)}", "ellipse", PALETTE["batch"], "black"),
-        "eps": (f"ε = {r(walk.eps)}", "box", OTHER_CELL, "black"),
-        "xhat": ("x̂ (normalized)", "ellipse", PALETTE["normalized"], "white"),
-        "gamma": (f"γ = {r(walk.gamma)}\\n∂L/∂γ = {r(walk.dgamma)}", "box", OKABE_ITO["yellow"], "black"),
-        "beta": (f"β = {r(beta)}\\n∂L/∂β = {r(walk.dbeta)}", "box", OKABE_ITO["yellow"], "black"),
-        "y": ("y = γx̂ + β", "ellipse", PALETTE["output"], "black"),
-        "loss": (f"L = {r(walk.loss)}", "doubleoctagon", OTHER_CELL, "black"),
+        "x": (f"x ({walk.m} values)", "ellipse", STAGE["input"], "white"),
+        "mu": (f"batch μ = {r(walk.mean)}", "ellipse", STAT["batch"], "white"),
+        "var": (f"batch σ² = {r(walk.var)}", "ellipse", STAT["batch"], "white"),
+        "eps": (f"ε = {r(walk.eps)}", "box", NEUTRAL, "black"),
+        "xhat": ("x̂ (normalized)", "ellipse", STAGE["normalized"], "white"),
+        "gamma": (f"γ = {r(walk.gamma)}\\n∂L/∂γ = {r(walk.dgamma)}", "box", NEUTRAL, "black"),
+        "beta": (f"β = {r(beta)}\\n∂L/∂β = {r(walk.dbeta)}", "box", NEUTRAL, "black"),
+        "y": ("y = γx̂ + β", "ellipse", STAGE["output"], "white"),
+        "loss": (f"L = {r(walk.loss)}", "doubleoctagon", NEUTRAL, "black"),
     }
     edges = [("x", "mu"), ("x", "var"), ("mu", "var"), ("x", "xhat"), ("mu", "xhat"), ("var", "xhat"),
              ("eps", "xhat"), ("xhat", "y"), ("gamma", "y"), ("beta", "y"), ("y", "loss")]
@@ -45,14 +49,12 @@ def graph_dot(walk: BackwardWalk, beta: float) -> str:
 
 
 def feature_map_frame(values: np.ndarray, channel: int) -> pd.DataFrame:
-    """Long table of a (N, C, H, W) tensor: sample, channel, row, col (all 1-based labels), value, shared.
-
-    shared is True for the N·H·W cells of `channel`: the values that share its statistics.
-    """
-    n, c, h, w = values.shape
+    """Long table of a (N, C, H, W) tensor: panel ("s1 · channel 0": sample from 1, channel from 0), sample,
+    channel, row, col (1-based), value, shared (True for the N·H·W cells of `channel`: they share its statistics)."""
     index = np.indices(values.shape).reshape(4, -1)
     return pd.DataFrame({
-        "sample": [f"sample {k + 1}" for k in index[0]],
+        "panel": [f"s{n + 1} · channel {c}" for n, c in zip(index[0], index[1], strict=True)],
+        "sample": index[0] + 1,
         "channel": [f"channel {k}" for k in index[1]],
         "row": index[2] + 1,
         "col": index[3] + 1,
@@ -62,67 +64,25 @@ def feature_map_frame(values: np.ndarray, channel: int) -> pd.DataFrame:
 
 
 def feature_map_chart(values: np.ndarray, channel: int, *, value_format: str = ".1f") -> alt.FacetChart:
-    """A (N, C, H, W) tensor as one grid per sample (rows) and channel (columns), with every value written in its
-    cell; the cells of `channel` are filled and outlined, the rest grey. One faceted chart."""
+    """A (N, C, H, W) tensor as one grid per sample and channel, wrapped C to a line (samples down, channels across),
+    every value written in its cell; the cells of `channel` are filled and outlined, the rest grey."""
     data = feature_map_frame(values, channel)
     n, c, h, w = values.shape
-    cell = 34
     base = alt.Chart().encode(
         x=alt.X("col:O", axis=None),
         y=alt.Y("row:O", axis=None),
         tooltip=["sample", "channel", "row", "col", alt.Tooltip("value:Q", format=value_format)],
     )
-    fill = alt.condition("datum.shared", alt.value(PALETTE["batch"]), alt.value(OTHER_CELL))
-    stroke = alt.condition("datum.shared", alt.value(PALETTE["highlight"]), alt.value("white"))
+    fill = alt.condition("datum.shared", alt.value(STAT["batch"]), alt.value(NEUTRAL))
+    stroke = alt.condition("datum.shared", alt.value(HIGHLIGHT), alt.value("white"))
     rects = base.mark_rect().encode(fill=fill, stroke=stroke, strokeWidth=alt.value(2))
-    text = base.mark_text(fontSize=12, color="black").encode(text=alt.Text("value:Q", format=value_format))
-    samples = [f"sample {k + 1}" for k in range(n)]
-    channels = [f"channel {k}" for k in range(c)]
-    return alt.layer(rects, text, data=data).properties(width=w * cell, height=h * cell).facet(
-        row=alt.Row("sample:N", sort=samples, title=None, header=alt.Header(labelFontSize=12)),
-        column=alt.Column("channel:N", sort=channels, title=None, header=alt.Header(labelFontSize=12)),
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("value:Q", format=value_format),
+        color=alt.condition("datum.shared", alt.value("white"), alt.value("black")),
     )
-
-
-def subscript(k: int) -> str:
-    """k in Unicode subscript digits, for column headers: 12 -> ₁₂."""
-    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
-
-
-def _samples(m: int) -> np.ndarray:
-    return np.arange(1, m + 1)
-
-
-def forward_frame(x_col: np.ndarray, gamma: float, beta: float, eps: float) -> pd.DataFrame:
-    """One feature through the forward pass: i, xᵢ, xᵢ − μ_B, x̂ᵢ, yᵢ. x_col: (m,)."""
-    y, cache = forward_column(x_col, gamma, beta, eps)
-    x = np.asarray(x_col, dtype=np.float64)
-    return pd.DataFrame({"i": _samples(x.size), "xᵢ": x, "xᵢ − μ_B": x - cache.mean.item(),
-                         "x̂ᵢ": cache.xhat[:, 0], "yᵢ": y})
-
-
-def epsilon_frame(x_col: np.ndarray, i: int, eps_values, eps_labels, current_eps: float) -> pd.DataFrame:
-    """One feature normalized with each ε: ε (its label), √(σ²_B + ε), x̂ of sample i (0-based), std of x̂, and a
-    marker on the row of `current_eps`."""
-    scale, xhat, spread = epsilon_sweep(x_col, eps_values)
-    return pd.DataFrame({
-        "ε": list(eps_labels), "√(σ²_B + ε)": scale, f"x̂{subscript(i + 1)}": xhat[:, i], "std of x̂": spread,
-        "current": ["◀ ε now" if eps == current_eps else "" for eps in eps_values],
-    })
-
-
-def upstream_frame(walk: BackwardWalk) -> pd.DataFrame:
-    """The loss's gradient arriving at the layer: i, yᵢ, dyᵢ."""
-    return pd.DataFrame({"i": _samples(walk.m), "yᵢ": walk.y, "dyᵢ": walk.dy})
-
-
-def dx_terms_frame(walk: BackwardWalk) -> pd.DataFrame:
-    """The input gradient and its three terms: i, x̂ᵢ, gᵢ, −mean(g), −x̂ᵢ·mean(g·x̂), ∂L/∂xᵢ."""
-    return pd.DataFrame({"i": _samples(walk.m), "x̂ᵢ": walk.xhat, "gᵢ": walk.g, "−mean(g)": walk.through_mean,
-                         "−x̂ᵢ·mean(g·x̂)": walk.through_var, "∂L/∂xᵢ": walk.dx})
-
-
-def channel_frame(walk: ConvWalk) -> pd.DataFrame:
-    """Per-channel statistics and parameters: channel, μ_c, σ²_c, γ_c, β_c, values M (= N·H·W)."""
-    return pd.DataFrame({"channel": np.arange(walk.mean.size), "μ_c": walk.mean, "σ²_c": walk.var,
-                         "γ_c": walk.gamma, "β_c": walk.beta, "values M": walk.values_per_channel})
+    panels = list(dict.fromkeys(data["panel"]))
+    chart = alt.layer(rects, text, data=data).properties(width=w * CELL, height=h * CELL).facet(
+        facet=alt.Facet("panel:N", sort=panels, title=None, header=alt.Header(labelFontSize=12)),
+        columns=c, spacing=8,
+    )
+    return readable(chart)

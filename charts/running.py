@@ -1,7 +1,9 @@
 """Charts of the Training vs Inference page: running statistics over a stream, train/eval outputs, batch size.
 
-Each `*_frame` function turns arrays into a long DataFrame; each `*_chart` function turns that frame into
-one Altair chart. Colours: batch statistics sky, running estimates purple, the truth grey (`PALETTE`).
+Each `*_frame` function turns arrays into a long DataFrame; each `*_chart` function turns lesson results into one
+single (layered) view that stretches to its column, phone to projector. Colours from `charts.palette`: batch
+statistics STAT["batch"], running estimates STAT["running"], the population STAT["population"] (dashed); training
+vs inference mode is solid vs dashed (DASH), never a colour; features are rows, never colours.
 """
 
 from __future__ import annotations
@@ -10,32 +12,29 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import FEATURE_COLORS, OKABE_ITO, PALETTE, color_scale, zero_rule
+from lessons.running import BatchSizeSpread, StreamRun
 
-MEAN_SERIES = {
-    "batch mean": PALETTE["batch"],
-    "running mean": PALETTE["running"],
-    "true mean": PALETTE["true"],
-}
-VAR_SERIES = {
-    "batch var, biased (÷m)": PALETTE["batch"],
-    "batch var, unbiased (÷(m−1))": OKABE_ITO["blue"],
-    "running var, PyTorch (unbiased)": PALETTE["running"],
-    "moving var, Keras 3 (biased)": OKABE_ITO["orange"],
-    "true var": PALETTE["true"],
-}
-BATCH_SERIES = ("batch mean", "batch var, biased (÷m)", "batch var, unbiased (÷(m−1))")
-MODE_COLORS = {"training mode (batch statistics)": PALETTE["train"], "eval mode (running statistics)": PALETTE["test"]}
-SPREAD_SERIES = {
-    "batch mean": PALETTE["batch"],
-    "batch variance (biased)": OKABE_ITO["blue"],
-    "output of a sample at +1σ": PALETTE["normalized"],
-    "1/√m": PALETTE["true"],
-}
+from .palette import DASH, HIGHLIGHT, REFERENCE, STAGE, STAT, color_scale, readable, zero_rule
+
 MAX_POINTS = 400
 # Streamlit fits a stretched single or layered chart into its height, title, axes and legend included:
 # this is roughly what those take, on top of the plotting area.
 DECORATION_HEIGHT = 130
+LEGEND = {"title": None, "orient": "bottom", "direction": "vertical", "labelLimit": 0}
+LEGEND_ROW = 22  # px per entry of a vertical legend (12 px labels): one entry a line, so a phone column holds it
+PLOT_HEIGHT = 260
+
+# series -> (statistic family, marker): batch statistics are dots, estimates lines, the truth a dashed line.
+MEAN_SERIES = {"batch μ": ("batch", "circle"), "running μ": ("running", "line"), "true μ": ("population", "line")}
+VAR_SERIES = {
+    "batch σ², biased (÷m)": ("batch", "circle"),
+    "batch σ², unbiased (÷(m−1))": ("batch", "square"),
+    "running σ², PyTorch (unbiased)": ("running", "line"),
+    "moving variance, Keras 3 (biased)": ("running", "triangle"),
+    "true σ²": ("population", "line"),
+}
+SPREAD_SERIES = {"batch mean": ("batch", "circle"), "batch variance (biased)": ("batch", "square"),
+                 "output of a sample at +1σ": ("output", "triangle")}
 
 
 def shown_steps(steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -56,47 +55,66 @@ def history_frame(histories: dict[str, np.ndarray], steps: np.ndarray) -> pd.Dat
     return frame.dropna(subset=["value"])
 
 
-def _history_panel(frame: pd.DataFrame, series: dict[str, str], title: str, y_title: str,
+def _colour(family: str) -> str:
+    return STAGE["output"] if family == "output" else STAT[family]
+
+
+def _history_chart(frame: pd.DataFrame, series: dict[str, tuple[str, str]], title: str, y_title: str,
                    shift_step: int | None) -> alt.LayerChart:
-    color = alt.Color("series:N", scale=color_scale(series),
-                      legend=alt.Legend(title=None, orient="bottom", direction="horizontal", columns=3, labelLimit=0))
+    names = [name for name in series if name in set(frame["series"])]
+    color = alt.Color("series:N", scale=color_scale({n: _colour(series[n][0]) for n in names}), legend=LEGEND)
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=names, range=[
+        "stroke" if series[n][1] == "line" else series[n][1] for n in names]), legend=LEGEND)
     base = alt.Chart().encode(
         x=alt.X("step:Q", title="step (one batch per step, from 0)"),
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
         color=color,
         tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".3f")],
     )
-    is_batch = alt.FieldOneOfPredicate(field="series", oneOf=list(BATCH_SERIES))
-    is_true = alt.FieldOneOfPredicate(field="series", oneOf=[name for name in series if name.startswith("true")])
-    points = base.mark_circle(size=14, opacity=0.55).transform_filter(is_batch)
-    running = base.mark_line(strokeWidth=2.5).transform_filter({"not": {"or": [is_batch, is_true]}})
-    truth = base.mark_line(strokeWidth=2, strokeDash=[6, 3]).transform_filter(is_true)
-    layers = [points, running, truth]
+    dots = [n for n in names if series[n][1] != "line"]
+    estimates = [n for n in names if series[n][1] == "line" and series[n][0] == "running"]
+    truth = [n for n in names if series[n][0] == "population"]
+    layers = [
+        base.mark_point(size=18, filled=True, opacity=0.6).encode(shape=shape).transform_filter(
+            alt.FieldOneOfPredicate(field="series", oneOf=dots)),
+        base.mark_line(strokeWidth=2.5).transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=estimates)),
+        base.mark_line(strokeWidth=2, strokeDash=DASH["reference"]).transform_filter(
+            alt.FieldOneOfPredicate(field="series", oneOf=truth)),
+    ]
     if shift_step is not None:
-        layers.append(alt.Chart().mark_rule(color=PALETTE["highlight"], strokeDash=[2, 2]).encode(
-            x=alt.datum(shift_step)))
-    return alt.layer(*layers, data=frame).properties(title=title, height=230, width="container")
+        layers.append(alt.Chart().mark_rule(color=HIGHLIGHT, strokeDash=[2, 2], strokeWidth=2).encode(
+            x=alt.datum(shift_step), tooltip=alt.value(f"sudden shift at step {shift_step}")))
+    height = PLOT_HEIGHT + DECORATION_HEIGHT + LEGEND_ROW * len(names)
+    return readable(alt.layer(*layers, data=frame).properties(title=title, height=height, width="container"))
 
 
-def running_stats_chart(means: pd.DataFrame, variances: pd.DataFrame, shift_step: int | None = None,
-                        ) -> alt.VConcatChart:
-    """Means over the stream (batch, running, true) above variances (batch biased/unbiased, running
-    PyTorch/Keras, true). Frames from `history_frame`; shift_step marks a sudden drift."""
-    return alt.vconcat(
-        _history_panel(means, MEAN_SERIES, "Mean: noisy batches, the smooth running estimate, the truth",
-                       "mean", shift_step),
-        _history_panel(variances, VAR_SERIES, "Variance: biased vs unbiased, PyTorch vs Keras 3", "variance",
-                       shift_step),
-    ).resolve_scale(color="independent")
+def running_charts(run: StreamRun, keras: StreamRun | None, feature: int) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """Feature `feature`'s means over the stream (batch, running, true) and its variances (batch biased and
+    unbiased, running PyTorch and Keras 3, true): two single views, stacked by the page."""
+    steps = shown_steps(run.settings.steps)
+    j = feature
+    means = history_frame({"batch μ": run.batch_mean[:, j], "running μ": run.running_mean[:, j],
+                           "true μ": run.true_mean[:, j]}, steps)
+    variances = {"batch σ², biased (÷m)": run.batch_var_biased[:, j],
+                 "batch σ², unbiased (÷(m−1))": run.batch_var_unbiased[:, j],
+                 "running σ², PyTorch (unbiased)": run.running_var[:, j], "true σ²": run.true_var[:, j]}
+    if keras is not None:
+        variances["moving variance, Keras 3 (biased)"] = keras.running_var[:, j]
+    population = run.settings.population
+    shift = population.shift_step if population.drift == "sudden" else None
+    return (_history_chart(means, MEAN_SERIES, "Mean: batches, running estimate, truth",
+                           "mean", shift),
+            _history_chart(history_frame(variances, steps), VAR_SERIES,
+                           "Variance: biased, unbiased, PyTorch, Keras 3", "variance", shift))
 
 
 def same_sample_frame(train_outputs: np.ndarray, eval_outputs: np.ndarray, features: list[str]) -> pd.DataFrame:
     """Long table of one sample's outputs in K batches. train_outputs, eval_outputs: (K, C).
 
-    Returns columns batch (1..K), feature, mode, output.
+    Returns columns batch (1..K), feature, mode ("training" or "inference"), output.
     """
     frames = []
-    for mode, outputs in zip(MODE_COLORS, (train_outputs, eval_outputs), strict=True):
+    for mode, outputs in zip(("training", "inference"), (train_outputs, eval_outputs), strict=True):
         k, c = outputs.shape
         frames.append(pd.DataFrame({"batch": np.repeat(np.arange(1, k + 1), c), "feature": np.tile(features, k),
                                     "mode": mode, "output": outputs.reshape(-1)}))
@@ -104,22 +122,26 @@ def same_sample_frame(train_outputs: np.ndarray, eval_outputs: np.ndarray, featu
 
 
 def same_sample_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    """One dot per batch: the same sample's output in training mode scatters, in eval mode it does not move."""
+    """One row per feature: the same sample's output in each batch in training mode (dots, scattered) and its one
+    eval-mode output (a dashed tick: the same in every batch)."""
     features = list(dict.fromkeys(frame["feature"]))
-    points = alt.Chart().mark_circle(size=90, opacity=0.7).encode(
-        x=alt.X("output:Q", title="output y of the same sample"),
-        y=alt.Y("feature:N", title=None, sort=features),
-        yOffset=alt.YOffset("mode:N", sort=list(MODE_COLORS)),
-        color=alt.Color("mode:N", scale=color_scale(MODE_COLORS),
-                        legend=alt.Legend(title=None, orient="bottom", labelLimit=0)),
-        tooltip=["feature:N", "mode:N", "batch:Q", alt.Tooltip("output:Q", format=".4f")],
-    )
-    return alt.layer(points, zero_rule("x"), data=frame).properties(
-        title="The same sample in different batches", height=DECORATION_HEIGHT + 70 * len(features), width="container")
+    y = alt.Y("feature:N", title=None, sort=features)
+    x = alt.X("output:Q", title="output y of the same sample")
+    training = alt.Chart().mark_circle(size=90, opacity=0.7, color=STAGE["output"]).encode(
+        x=x, y=y, tooltip=["feature:N", "batch:Q", alt.Tooltip("output:Q", format=".4f")],
+    ).transform_filter(alt.datum.mode == "training")
+    inference = alt.Chart().mark_tick(thickness=3, size=40, color=STAGE["output"], strokeDash=DASH["inference"]
+                                      ).encode(x=x, y=y, tooltip=["feature:N", alt.Tooltip("output:Q", format=".4f")]
+                                               ).transform_filter(alt.datum.mode == "inference")
+    chart = alt.layer(training, inference, zero_rule("x"), data=frame).properties(
+        title="The same sample in different batches",
+        height=DECORATION_HEIGHT + 60 * len(features), width="container")
+    return readable(chart)
 
 
 def mismatch_chart(table: pd.DataFrame) -> alt.LayerChart:
-    """Mean ± one standard deviation of the outputs at inference per scenario, against the ideal 0 ± 1 (band).
+    """Mean ± one standard deviation of the outputs at inference per scenario (rows) and feature (sub-rows, labelled
+    at the end of each bar), against the ideal 0 ± 1 (grey band).
 
     table: one row per scenario and feature with columns scenario, feature, "output mean", "output std"
     (`lessons.running.mismatch_table`).
@@ -129,61 +151,70 @@ def mismatch_chart(table: pd.DataFrame) -> alt.LayerChart:
                           "high": table["output mean"] + table["output std"]})
     scenarios = list(dict.fromkeys(frame["scenario"]))
     features = list(dict.fromkeys(frame["feature"]))
-    y = alt.Y("scenario:N", title=None, sort=scenarios, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("scenario:N", title=None, sort=scenarios, axis=alt.Axis(labelLimit=170))
     y_offset = alt.YOffset("feature:N", sort=features)
-    color = alt.Color("feature:N", scale=alt.Scale(domain=features, range=FEATURE_COLORS[: len(features)]),
-                      legend=alt.Legend(title=None, orient="bottom"))
     ideal = alt.Chart(pd.DataFrame({"low": [-1.0], "high": [1.0]})).mark_rect(
-        color=PALETTE["true"], opacity=0.15).encode(x="low:Q", x2="high:Q")
-    bars = alt.Chart().mark_rule(strokeWidth=3).encode(
-        x=alt.X("low:Q", title="output y at inference: mean ± 1 standard deviation (ideal: 0 ± 1, grey band)"),
-        x2="high:Q", y=y, yOffset=y_offset, color=color)
-    points = alt.Chart().mark_point(filled=True, size=90).encode(
-        x="mean:Q", y=y, yOffset=y_offset, color=color,
+        color=REFERENCE, opacity=0.15).encode(x="low:Q", x2="high:Q")
+    bars = alt.Chart().mark_rule(strokeWidth=3, color=STAGE["output"]).encode(
+        x=alt.X("low:Q", title="output: mean ± 1 std"),
+        x2="high:Q", y=y, yOffset=y_offset)
+    points = alt.Chart().mark_point(filled=True, size=80, color=STAGE["output"]).encode(
+        x="mean:Q", y=y, yOffset=y_offset,
         tooltip=["scenario:N", "feature:N", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
                  alt.Tooltip("high:Q", format=".3f")],
     )
-    return alt.layer(ideal, bars, points, zero_rule("x"), data=frame).properties(
-        title="What the layer outputs at inference", height=DECORATION_HEIGHT + 30 * len(scenarios) * len(features),
+    labels = alt.Chart().mark_text(align="left", dx=5, fontSize=12).encode(
+        x="high:Q", y=y, yOffset=y_offset, text="feature:N")
+    chart = alt.layer(ideal, bars, points, labels, zero_rule("x"), data=frame).properties(
+        title="What the layer outputs at inference", height=DECORATION_HEIGHT + 28 * len(scenarios) * len(features),
         width="container")
+    return readable(chart)
 
 
-def batch_size_frame(batch_sizes: np.ndarray, spreads: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long table of spreads per batch size, plus the 1/√m reference. batch_sizes and each spread: (B,).
+def batch_size_frame(batch_sizes: np.ndarray, spreads: dict[str, np.ndarray], reference: np.ndarray) -> pd.DataFrame:
+    """Long table of spreads per batch size, plus the σ/√m reference (B,). batch_sizes and each spread: (B,).
 
-    Returns columns batch_size, series, value; values that a log axis cannot show (0, NaN) are dropped.
+    Returns columns batch size, series, value; values that a log axis cannot show (0, NaN) are dropped.
     """
-    series = {**spreads, "1/√m": 1 / np.sqrt(batch_sizes)}
-    frame = pd.concat([pd.DataFrame({"batch_size": batch_sizes, "series": name, "value": values})
+    series = {**spreads, "σ/√m": reference}
+    frame = pd.concat([pd.DataFrame({"batch size": batch_sizes, "series": name, "value": values})
                        for name, values in series.items()], ignore_index=True)
     return frame[frame["value"] > 0].reset_index(drop=True)
 
 
-def batch_size_chart(frame: pd.DataFrame, unreliable_below: int, current: int | None = None) -> alt.LayerChart:
-    """Spread against batch size on log-log axes, 1/√m as a dashed reference, the unreliable regime shaded
+def batch_size_chart(spread: BatchSizeSpread, unreliable_below: int, current: int | None = None) -> alt.LayerChart:
+    """Spread against batch size on log-log axes, σ/√m as a dashed reference, the small-batch regime shaded
     (batch sizes below `unreliable_below`) and the current batch size marked."""
-    x = alt.X("batch_size:Q", title="batch size m (log scale)",
+    frame = batch_size_frame(spread.batch_sizes, {"batch mean": spread.mean_spread,
+                                                  "batch variance (biased)": spread.var_spread,
+                                                  "output of a sample at +1σ": spread.output_spread},
+                             np.sqrt(spread.population_var / spread.batch_sizes))
+    names = [*SPREAD_SERIES, "σ/√m"]
+    colours = {**{n: _colour(f) for n, (f, _) in SPREAD_SERIES.items()}, "σ/√m": REFERENCE}
+    x = alt.X("batch size:Q", title="batch size m (log scale)",
               scale=alt.Scale(type="log", domain=[1, 256], nice=False))
-    color = alt.Color("series:N", scale=color_scale(SPREAD_SERIES),
-                      legend=alt.Legend(title=None, orient="bottom", labelLimit=0))
     base = alt.Chart().encode(
-        x=x, y=alt.Y("value:Q", title="spread over draws (population std = 1, log scale)",
-                     scale=alt.Scale(type="log", nice=False, padding=8)),
-        color=color, tooltip=["series:N", "batch_size:Q", alt.Tooltip("value:Q", format=".3f")],
+        x=x, y=alt.Y("value:Q", title="spread over draws (log scale)", scale=alt.Scale(type="log", nice=False,
+                                                                                      padding=8)),
+        color=alt.Color("series:N", scale=color_scale(colours, names), legend=LEGEND),
+        tooltip=["series:N", "batch size:Q", alt.Tooltip("value:Q", format=".3f")],
     )
+    shape = alt.Shape("series:N", scale=alt.Scale(domain=names, range=[s for _, s in SPREAD_SERIES.values()]
+                                                  + ["stroke"]), legend=LEGEND)
     regime = pd.DataFrame({"start": [1], "end": [unreliable_below], "bottom": [frame["value"].min()],
-                           "label": [f"m < {unreliable_below}: unreliable statistics"]})
-    shade = alt.Chart(regime).mark_rect(color=PALETTE["highlight"], opacity=0.08).encode(x="start:Q", x2="end:Q")
-    label = alt.Chart(regime).mark_text(align="left", baseline="bottom", dx=6, dy=-4, color=PALETTE["highlight"],
+                           "label": [f"m < {unreliable_below}"]})
+    shade = alt.Chart(regime).mark_rect(color=HIGHLIGHT, opacity=0.08).encode(x="start:Q", x2="end:Q")
+    label = alt.Chart(regime).mark_text(align="left", baseline="bottom", dx=6, dy=-4, color=HIGHLIGHT, fontSize=12,
                                         fontWeight="bold").encode(x="start:Q", y="bottom:Q", text="label:N")
     layers = [
         shade, label,
-        base.mark_line(point=True, strokeWidth=2).transform_filter(alt.datum.series != "1/√m"),
-        base.mark_line(strokeDash=[6, 4], strokeWidth=2.5).transform_filter(alt.datum.series == "1/√m"),
+        base.mark_line(point=True, strokeWidth=2).encode(shape=shape).transform_filter(alt.datum.series != "σ/√m"),
+        base.mark_line(strokeDash=DASH["reference"], strokeWidth=2.5).transform_filter(alt.datum.series == "σ/√m"),
     ]
     if current is not None:
-        layers.append(alt.Chart().mark_rule(color=PALETTE["running"], strokeDash=[2, 2]).encode(
+        layers.append(alt.Chart().mark_rule(color=REFERENCE, strokeWidth=2).encode(
             x=alt.datum(current), tooltip=alt.value(f"your batch size: {current}")))
-    return alt.layer(*layers, data=frame).properties(
-        title="Batch statistics stray from the population as the batch shrinks", height=DECORATION_HEIGHT + 300,
-        width="container")
+    chart = alt.layer(*layers, data=frame).properties(
+        title="Batch statistics stray as the batch shrinks",
+        height=DECORATION_HEIGHT + PLOT_HEIGHT + 40 + LEGEND_ROW * len(names), width="container")
+    return readable(chart)

@@ -29,16 +29,22 @@ from bn_core.batchnorm import BatchNorm, torch_to_keras_momentum
 from bn_core.data import DISTRIBUTIONS, feature_names, standard_sample
 from bn_core.functional import batch_norm
 from bn_core.stats import batch_mean, batch_var
+from lessons.codegen import no_equivalent_message
 
 DRIFTS = ("none", "linear", "sudden")
 CONVENTIONS = ("pytorch", "keras")
 
 # Batch sizes for the batch-size experiment: roughly log-spaced from 1 to 256.
 BATCH_SIZES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-# Below this many samples per batch, BatchNorm's statistics are too noisy to rely on: Wu & He (2018,
-# "Group Normalization", arXiv:1803.08494, Figure 1) measured ResNet-50's ImageNet error with BatchNorm
-# unchanged from 32 to 16 images per GPU and rising quickly at 8, 4 and 2.
+# Wu & He (2018, "Group Normalization", arXiv:1803.08494, Figure 1) trained ResNet-50 on ImageNet with BatchNorm
+# at 32, 16, 8, 4 and 2 images per GPU: the error was about the same at 32 and 16, rose from 8 down, and reached
+# 34.7% at 2 (GroupNorm: 24.1%, the abstract's "10.6% lower"). The shading marks the sizes below their flat region:
+# one network on one task, not a threshold of batch normalization in general.
 UNRELIABLE_BELOW = 16
+SMALL_BATCH_SOURCE = ("Wu & He, [Group Normalization](https://arxiv.org/abs/1803.08494) (2018), Fig. 1: ResNet-50 on "
+                      "ImageNet, BatchNorm's error about equal at 32 and 16 images per GPU, higher from 8 down, "
+                      "34.7% at 2 (GroupNorm 24.1%).")
+TORCH_EPS_ERROR = "batch_norm eps must be positive during training, but got {eps}"
 
 # The deployment drift of the "population drifted after training" scenario.
 DEPLOYMENT_MEAN_SHIFT = 1.0  # in standard deviations of each feature
@@ -130,11 +136,6 @@ class StreamSettings:
             raise ValueError(no_equivalent_message("Keras"))
 
 
-def no_equivalent_message(framework: str) -> str:
-    return (f"momentum=None (a plain average of every batch so far) has no {framework} equivalent: "
-            f"{framework} only keeps an exponential moving average.")
-
-
 @dataclass(frozen=True)
 class StreamRun:
     """The result of `simulate_stream`: per-step histories, each of shape (S, C), and the trained layer.
@@ -157,7 +158,13 @@ class StreamRun:
 
 
 def make_layer(num_features: int, *, momentum: float | None, eps: float, convention: str) -> BatchNorm:
-    """A fresh BatchNorm layer; momentum always in PyTorch's convention (Keras' is 1 - momentum)."""
+    """A fresh BatchNorm layer; momentum always in PyTorch's convention (Keras' is 1 - momentum).
+
+    Raises ValueError for eps <= 0 in PyTorch's convention: torch 2.13 refuses it in training (checked with
+    torch here; bn_core's own training forward raises the same), and every stream trains.
+    """
+    if convention == "pytorch" and eps <= 0:
+        raise ValueError(TORCH_EPS_ERROR.format(eps=float(eps)))
     if convention == "keras":
         if momentum is None:
             raise ValueError(no_equivalent_message("Keras"))
@@ -216,12 +223,17 @@ def simulate_stream(settings: StreamSettings, progress: Progress | None = None) 
 
 
 def effective_window(momentum: float | None, steps: int) -> float:
-    """How many recent batches the running statistics effectively average: 1/momentum (all of them for None)."""
-    return float(steps) if momentum is None else 1.0 / momentum
+    """How many recent batches a plain average would need to be as noisy as the running statistics: (2 − α)/α for
+    momentum α (all `steps` of them for None, the cumulative average).
+
+    An exponential moving average of independent batch statistics with variance v settles at variance
+    α/(2 − α)·v; a plain average of N batches has v/N. So N = (2 − α)/α: 19 at α = 0.1, 1 at α = 1.
+    """
+    return float(steps) if momentum is None else (2.0 - momentum) / momentum
 
 
 def initial_weight(momentum: float | None, steps: int) -> float:
-    """Weight the initial values (running_mean 0, running_var 1) still carry after `steps` updates: (1 - m)^steps.
+    """Weight the initial values (running μ 0, running σ² 1) still carry after `steps` updates: (1 − α)^steps.
 
     momentum=None replaces them entirely at the first step (its first factor is 1/1).
     """
@@ -388,18 +400,36 @@ def mismatch_scenarios(run: StreamRun, progress: Progress | None = None) -> list
     return shifts
 
 
+# bn_core.data's "with outliers": 5% of samples at ±U(6, 10), the rest standard normal.
+_OUTLIER_SHARE, _OUTLIER_LOW, _OUTLIER_HIGH = 0.05, 6.0, 10.0
+
+
+def population_variance(distribution: str) -> float:
+    """The true variance of `bn_core.data.standard_sample(distribution)`: 1, except "with outliers", whose bulk
+    has variance 1 and whose outliers E[U²] = (10³ − 6³)/(3·4) ≈ 65.3, so 0.95 + 0.05·65.3 ≈ 4.22."""
+    if distribution not in DISTRIBUTIONS:
+        raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
+    if distribution != "with outliers":
+        return 1.0
+    low, high = _OUTLIER_LOW, _OUTLIER_HIGH
+    outlier_square = (high**3 - low**3) / (3 * (high - low))
+    return (1 - _OUTLIER_SHARE) + _OUTLIER_SHARE * outlier_square
+
+
 @dataclass(frozen=True)
 class BatchSizeSpread:
-    """How batch statistics scatter around the population (mean 0, standard deviation 1), per batch size (B,).
+    """How batch statistics scatter around the population (mean 0, variance σ²), per batch size (B,).
 
-    mean_spread:   standard deviation, over draws, of the batch mean (theory 1/√m).
+    population_var: σ², the population's true variance (`population_variance`).
+    mean_spread:   standard deviation, over draws, of the batch mean (theory σ/√m).
     var_spread:    standard deviation, over draws, of the biased batch variance.
-    var_average:   average biased batch variance: (m - 1)/m, the bias Bessel's correction removes.
+    var_average:   average biased batch variance: (m - 1)/m·σ², the bias Bessel's correction removes.
     output_spread: standard deviation, over draws, of the training-mode output of one fixed sample at +1σ
                    placed among m - 1 random others. NaN for m = 1, where PyTorch raises (Keras outputs β).
     """
 
     distribution: str
+    population_var: float
     draws: int
     batch_sizes: np.ndarray
     mean_spread: np.ndarray
@@ -418,50 +448,50 @@ def batch_size_spread(distribution: str = "normal", *, draws: int = 2000, batch_
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
     rng = np.random.default_rng(seed)
+    population_var = population_variance(distribution)
     spreads = []
     for m in batch_sizes:
         x = standard_sample(rng, distribution, m * draws).reshape(m, draws)
         means, variances = batch_mean(x, axes=(0,)), batch_var(x, axes=(0,))
-        x[0] = 1.0
+        x[0] = np.sqrt(population_var)
         output = batch_norm(x, eps=eps)[0] if m > 1 else np.full(draws, np.nan)
         spreads.append((means.std(), variances.std(), variances.mean(), output.std()))
     mean_spread, var_spread, var_average, output_spread = np.array(spreads).T
-    return BatchSizeSpread(distribution=distribution, draws=draws, batch_sizes=np.asarray(batch_sizes),
+    return BatchSizeSpread(distribution=distribution, population_var=population_var, draws=draws,
+                           batch_sizes=np.asarray(batch_sizes),
                            mean_spread=mean_spread, var_spread=var_spread, var_average=var_average,
                            output_spread=output_spread)
 
 
 def last_step_table(run: StreamRun, keras: StreamRun | None = None) -> pd.DataFrame:
     """The truth and the running estimates after the last step; Keras 3's moving variance when given."""
-    table = pd.DataFrame({"true mean": run.true_mean[-1], "running_mean": run.running_mean[-1],
-                          "true var": run.true_var[-1], "running_var (PyTorch)": run.running_var[-1]},
-                         index=feature_names(run.settings.population.num_features))
+    table = pd.DataFrame({"feature": feature_names(run.settings.population.num_features),
+                          "true μ": run.true_mean[-1], "running μ": run.running_mean[-1],
+                          "true σ²": run.true_var[-1], "running σ² (PyTorch)": run.running_var[-1]})
     if keras is not None:
-        table["moving_variance (Keras 3)"] = keras.running_var[-1]
+        table["moving variance (Keras 3)"] = keras.running_var[-1]
     return table
 
 
 def single_sample_table(run: StreamRun, sample: SingleSample) -> pd.DataFrame:
-    return pd.DataFrame({"sample x": sample.x, "running_mean": run.layer.running_mean,
-                         "running_var": run.layer.running_var, "eval output": sample.eval_output,
-                         "with the true statistics": sample.population_output},
-                        index=feature_names(len(sample.x)))
+    return pd.DataFrame({"feature": feature_names(len(sample.x)), "sample x": sample.x,
+                         "running μ": run.layer.running_mean, "running σ²": run.layer.running_var,
+                         "eval output": sample.eval_output, "with the true statistics": sample.population_output})
 
 
 def same_sample_table(result: SameSampleInBatches) -> pd.DataFrame:
     """The sample, its (single) eval output and the range its training-mode outputs cover."""
     train, evaluated = result.train_outputs, result.eval_outputs
-    return pd.DataFrame({"sample x": result.x, "eval output": evaluated[0], "training outputs, min": train.min(axis=0),
-                         "training outputs, max": train.max(axis=0), "range in training": np.ptp(train, axis=0),
-                         "range in eval": np.ptp(evaluated, axis=0)},
-                        index=feature_names(len(result.x)))
+    return pd.DataFrame({"feature": feature_names(len(result.x)), "sample x": result.x, "eval output": evaluated[0],
+                         "training outputs, min": train.min(axis=0), "training outputs, max": train.max(axis=0),
+                         "range in training": np.ptp(train, axis=0), "range in eval": np.ptp(evaluated, axis=0)})
 
 
 def mismatch_table(shifts: list[InferenceShift]) -> pd.DataFrame:
     """One row per scenario and feature: running vs true statistics and the outputs' mean and std."""
     features = feature_names(len(shifts[0].running_mean))
-    columns = {"running_mean": "running_mean", "true mean": "true_mean", "running_var": "running_var",
-               "true var": "true_var", "output mean": "output_mean", "output std": "output_std"}
+    columns = {"running μ": "running_mean", "true μ": "true_mean", "running σ²": "running_var",
+               "true σ²": "true_var", "output mean": "output_mean", "output std": "output_std"}
     return pd.DataFrame({
         "scenario": np.repeat([shift.label for shift in shifts], len(features)),
         "feature": features * len(shifts),
@@ -470,8 +500,10 @@ def mismatch_table(shifts: list[InferenceShift]) -> pd.DataFrame:
 
 
 def batch_size_table(spread: BatchSizeSpread) -> pd.DataFrame:
-    """One row per batch size, with the theory next to each measurement (1/√m, (m − 1)/m)."""
+    """One row per batch size, with the theory next to each measurement (σ/√m, (m − 1)/m·σ²), σ² the population's
+    true variance."""
     m = spread.batch_sizes
-    return pd.DataFrame({"m": m, "spread of batch mean": spread.mean_spread, "1/√m": 1 / np.sqrt(m),
+    var = spread.population_var
+    return pd.DataFrame({"m": m, "spread of batch mean": spread.mean_spread, "σ/√m": np.sqrt(var / m),
                          "spread of batch variance": spread.var_spread, "average biased variance": spread.var_average,
-                         "(m − 1)/m": (m - 1) / m, "spread of the output": spread.output_spread})
+                         "(m − 1)/m · σ²": (m - 1) / m * var, "spread of the output": spread.output_spread})

@@ -1,9 +1,13 @@
 """Batch normalization of one feature, step by step, as numbers and as LaTeX with those numbers substituted.
 
 Each `*_step` function returns (value, latex): the value comes from bn_core's own functions (`batch_mean`,
-`batch_var`, `batch_norm_forward`, `norm_backward`), and the LaTeX shows the formula in symbols, then with the
+`batch_var`, `normalize_forward`, `norm_backward`), and the LaTeX shows the formula in symbols, then with the
 user's numbers, then the result, rounded for reading (4 significant digits). A feature is a column `x_col` of
 shape (m,); samples are indexed from 0 in code and shown from 1 in formulas (x_1 ... x_m).
+
+The bare formula is `bn_core.normalize.normalize_forward`, which accepts ε = 0 (and divides by zero for a constant
+feature); PyTorch 2.13's F.batch_norm and nn.BatchNorm* refuse ε = 0 in training, which the page says.
+The `*_table` functions lay out what the page shows as DataFrames, one row per sample (i from 1).
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from bn_core.functional import batch_norm_forward
 from bn_core.gradcheck import max_relative_error, numerical_gradient
-from bn_core.losses import loss_function
-from bn_core.normalize import norm_backward
+from bn_core.losses import default_values, loss_function
+from bn_core.normalize import norm_backward, normalize_forward
 from bn_core.stats import batch_mean, batch_var
 
 DIGITS = 4
@@ -103,8 +107,12 @@ def as_column(x_col) -> np.ndarray:
 
 
 def forward_column(x_col, gamma: float = 1.0, beta: float = 0.0, eps: float = 1e-5):
-    """`batch_norm_forward` of one feature: x_col (m,), scalar gamma, beta -> (y of shape (m,), cache)."""
-    y, cache = batch_norm_forward(as_column(x_col)[:, None], np.array([gamma]), np.array([beta]), eps=eps)
+    """The training-mode formula for one feature: x_col (m,), scalar gamma, beta -> (y of shape (m,), cache).
+
+    Statistics over the batch axis of an (m, 1) view, as BatchNorm1d takes them; ε = 0 is allowed here.
+    """
+    y, cache = normalize_forward(as_column(x_col)[:, None], stat_axes=(0,), param_bshape=(1, 1),
+                                 gamma=np.array([gamma]), beta=np.array([beta]), eps=eps)
     return y[:, 0], cache
 
 
@@ -396,10 +404,12 @@ class ConvWalk:
 
 
 def conv_walk(x, gamma, beta, eps: float) -> ConvWalk:
-    """`batch_norm_forward` of x (N, C, H, W) with gamma, beta (C,), keeping what the page shows."""
+    """The training-mode formula on x (N, C, H, W) with gamma, beta (C,): statistics per channel over (N, H, W),
+    as BatchNorm2d takes them (ε = 0 allowed), keeping what the page shows."""
     x = np.asarray(x, dtype=np.float64)
     gamma, beta = np.asarray(gamma, dtype=np.float64), np.asarray(beta, dtype=np.float64)
-    y, cache = batch_norm_forward(x, gamma, beta, eps=eps)
+    y, cache = normalize_forward(x, stat_axes=(0, 2, 3), param_bshape=(1, x.shape[1], 1, 1), gamma=gamma, beta=beta,
+                                 eps=eps)
     return ConvWalk(x=x, xhat=cache.xhat, y=y, mean=cache.mean.reshape(-1), var=cache.var.reshape(-1),
                     gamma=gamma, beta=beta)
 
@@ -417,3 +427,127 @@ def channel_stats_step(walk: ConvWalk, channel: int) -> str:
         rf"\frac{{{term_sum(list(values - walk.mean[c]), squared)}}}{{{count}}} = {num(walk.var[c])}",
     )
     return mean + r" \qquad " + var
+
+
+# ---------------------------------------------------------------- what the numbers say
+
+
+FLOAT64_DIGITS = 15  # float64 carries 15–16 significant decimal digits
+
+
+def agreeing_digits(error: float) -> int:
+    """How many significant digits two numbers share when their relative error is `error`: ⌊−log10(error)⌋,
+    0 for errors of 1 or more, FLOAT64_DIGITS when the error is below float64's resolution (or exactly 0)."""
+    if not np.isfinite(error) or error >= 1:
+        return 0
+    if error <= 10.0**-FLOAT64_DIGITS:
+        return FLOAT64_DIGITS
+    return int(np.floor(-np.log10(error)))
+
+
+def bias_shift_effect(x_col, gamma: float, beta: float, eps: float, loss: str, values, bias: float = 1.0) -> float:
+    """|L(x + b) − L(x)|: how much a bias b added to every sample before the layer changes the loss (0 up to
+    rounding, since the batch mean absorbs it: its gradient Σᵢ ∂L/∂xᵢ is exactly 0 in exact arithmetic)."""
+    values = np.asarray(values, dtype=np.float64)
+    f_loss = loss_function(loss)
+    x_col = as_column(x_col)
+    before = f_loss(forward_column(x_col, gamma, beta, eps)[0], values)[0]
+    after = f_loss(forward_column(x_col + bias, gamma, beta, eps)[0], values)[0]
+    return float(abs(after - before))
+
+
+INPUT_SCALES = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def input_scale_table(x_col, gamma: float, beta: float, eps: float, loss: str, values,
+                      scales=INPUT_SCALES) -> pd.DataFrame:
+    """The feature multiplied by c (as if the weights before the layer were c times larger), with and without the
+    normalization (y = γ·x + β), under the same loss: one row per c.
+
+    With normalization L stays put and ‖∂L/∂x‖ shrinks as 1/c (Ioffe & Szegedy 2015, Sec. 3.3); without it both
+    grow with c.
+    """
+    x_col = as_column(x_col)
+    values = np.asarray(values, dtype=np.float64)
+    f_loss = loss_function(loss)
+    rows = []
+    for c in scales:
+        walk = backward_walk(c * x_col, gamma, beta, eps, loss, values)
+        plain_loss, plain_dy = f_loss(gamma * c * x_col + beta, values)
+        rows.append((f"× {c:g}", walk.loss, float(np.linalg.norm(walk.dx)), plain_loss,
+                     float(np.linalg.norm(gamma * plain_dy))))
+    return pd.DataFrame(rows, columns=["input × c", "L with BN", "‖∂L/∂x‖ with BN", "L without BN",
+                                       "‖∂L/∂x‖ without BN"])
+
+
+# ---------------------------------------------------------------- tables, one row per sample (i from 1)
+
+
+def _samples(m: int) -> np.ndarray:
+    return np.arange(1, m + 1)
+
+
+def subscript(k: int) -> str:
+    """k in Unicode subscript digits, for column headers: 12 -> ₁₂."""
+    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def forward_table(x_col, gamma: float, beta: float, eps: float) -> pd.DataFrame:
+    """One feature through the forward pass: i, xᵢ, xᵢ − μ, x̂ᵢ, yᵢ. x_col: (m,)."""
+    y, cache = forward_column(x_col, gamma, beta, eps)
+    x = as_column(x_col)
+    return pd.DataFrame({"i": _samples(x.size), "xᵢ": x, "xᵢ − μ": x - cache.mean.item(),
+                         "x̂ᵢ": cache.xhat[:, 0], "yᵢ": y})
+
+
+def epsilon_table(x_col, i: int, eps_values, eps_labels, current_eps: float) -> pd.DataFrame:
+    """One feature normalized with each ε: ε (its label), √(σ²_B + ε), x̂ of sample i (0-based), std of x̂, and a
+    marker on the row of `current_eps`."""
+    scale, xhat, spread = epsilon_sweep(x_col, eps_values)
+    return pd.DataFrame({
+        "ε": list(eps_labels), "√(σ² + ε)": scale, f"x̂{subscript(i + 1)}": xhat[:, i], "std of x̂": spread,
+        "current": ["◀ ε now" if eps == current_eps else "" for eps in eps_values],
+    })
+
+
+def upstream_table(walk: BackwardWalk) -> pd.DataFrame:
+    """The loss's gradient arriving at the layer: i, yᵢ, dyᵢ."""
+    return pd.DataFrame({"i": _samples(walk.m), "yᵢ": walk.y, "dyᵢ": walk.dy})
+
+
+def dx_terms_table(walk: BackwardWalk) -> pd.DataFrame:
+    """The input gradient and its three terms: i, x̂ᵢ, gᵢ, −mean(g), −x̂ᵢ·mean(g·x̂), ∂L/∂xᵢ."""
+    return pd.DataFrame({"i": _samples(walk.m), "x̂ᵢ": walk.xhat, "gᵢ": walk.g, "−mean(g)": walk.through_mean,
+                         "−x̂ᵢ·mean(g·x̂)": walk.through_var, "∂L/∂xᵢ": walk.dx})
+
+
+def channel_table(walk: ConvWalk) -> pd.DataFrame:
+    """Per-channel statistics and parameters: channel, channel μ, channel σ², γ, β, values M (= N·H·W)."""
+    return pd.DataFrame({"channel": np.arange(walk.mean.size), "channel μ": walk.mean, "channel σ²": walk.var,
+                         "γ": walk.gamma, "β": walk.beta, "values M": walk.values_per_channel})
+
+
+def loss_values_column(loss: str) -> str:
+    """The header of the editable column the loss needs: a target for squared error, weights for a weighted sum."""
+    return "target tᵢ" if loss == "squared error" else "weight wᵢ"
+
+
+def loss_values_table(loss: str, m: int) -> pd.DataFrame:
+    """The editable table of the loss's target (or weights): i, and the default ramp from −1 to 2."""
+    return pd.DataFrame({"i": _samples(m), loss_values_column(loss): default_values(m)})
+
+
+def edited_values(column, m: int) -> tuple[np.ndarray, int]:
+    """An edited column as float64 (m,): empty or non-numeric cells replaced by their defaults.
+    Returns (values, how many cells were replaced)."""
+    defaults = default_values(m)
+    values = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    bad = ~np.isfinite(values)
+    values[bad] = defaults[bad]
+    return values, int(bad.sum())
+
+
+def usable_batch(x) -> bool:
+    """Whether a batch (N, F) can be walked through: at least 2 samples, 1 feature, every value finite."""
+    x = np.asarray(x)
+    return x.ndim == 2 and x.shape[0] >= 2 and x.shape[1] >= 1 and bool(np.all(np.isfinite(x)))

@@ -5,26 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from bn_core.batchnorm import BatchNorm
 from bn_core.data import SEED_EXAMPLE_BATCH, standard_sample
 from bn_core.functional import batch_norm
-from charts.running import (
-    batch_size_chart,
-    batch_size_frame,
-    history_frame,
-    mismatch_chart,
-    running_stats_chart,
-    shown_steps,
-)
-from charts.spec import vega_lite_spec
 from lessons.running import (
     BATCH_SIZES,
     Population,
     StreamSettings,
     batch_size_spread,
+    batch_size_table,
     draw_stream,
     effective_window,
     inference_shift,
@@ -33,6 +24,7 @@ from lessons.running import (
     make_layer,
     mismatch_scenarios,
     mismatch_table,
+    population_variance,
     same_sample_in_batches,
     simulate_stream,
     single_sample,
@@ -174,7 +166,8 @@ def test_make_layer_conventions():
 
 
 def test_window_and_initial_weight():
-    assert effective_window(0.1, 300) == pytest.approx(10.0)
+    assert effective_window(0.1, 300) == pytest.approx(19.0)
+    assert effective_window(1.0, 300) == pytest.approx(1.0)
     assert effective_window(None, 300) == 300
     assert initial_weight(0.1, 10) == pytest.approx(0.9**10)
     assert initial_weight(None, 10) == 0.0
@@ -274,26 +267,38 @@ def test_tables_lay_out_one_row_per_feature(trained):
     assert list(table["scenario"][:2]) == ["Your settings"] * 2 and list(table["feature"][:2]) == ["F0", "F1"]
     np.testing.assert_array_equal(table["output std"], np.concatenate([s.output_std for s in shifts]))
     last = last_step_table(trained)
-    assert list(last.index) == ["F0", "F1"] and "moving_variance (Keras 3)" not in last
-    np.testing.assert_array_equal(last["running_var (PyTorch)"], trained.running_var[-1])
+    assert list(last["feature"]) == ["F0", "F1"] and "moving variance (Keras 3)" not in last
+    np.testing.assert_array_equal(last["running σ² (PyTorch)"], trained.running_var[-1])
+    headers = [*last.columns, *table.columns, *batch_size_table(batch_size_spread(draws=10)).columns]
+    assert not [h for h in headers if "_" in h or "None" in h]
 
 
-def test_chart_frames_and_specs(trained):
-    steps = shown_steps(5000)
-    assert len(steps) == 400 and steps[0] == 0 and steps[-1] == 4999
-    np.testing.assert_array_equal(shown_steps(7), np.arange(7))
-    frame = history_frame({"batch var, unbiased (÷(m−1))": np.array([np.nan, 2.0, 3.0])}, np.arange(3))
-    assert list(frame["step"]) == [1, 2] and list(frame["value"]) == [2.0, 3.0]
+def test_effective_window_matches_the_noise_of_a_plain_average():
+    """(2 − α)/α: an EMA of independent unit-variance values settles at variance α/(2 − α) — simulated."""
+    alpha = 0.1
+    values = np.random.default_rng(3).standard_normal((4000, 200))
+    running = ema(values, alpha, 0.0)[1000:]
+    assert 1 / running.var() == pytest.approx(effective_window(alpha, 4000), rel=0.05)
 
-    spread = batch_size_spread(draws=50, batch_sizes=(1, 2, 4))
-    sizes = batch_size_frame(spread.batch_sizes, {"batch variance (biased)": spread.var_spread})
-    assert 1 not in set(sizes.loc[sizes["series"] == "batch variance (biased)", "batch_size"])  # 0 on a log axis
-    spec = vega_lite_spec(batch_size_chart(sizes, 16, current=2))
-    assert all(isinstance(data, pd.DataFrame) for data in spec["datasets"].values())
-    assert any("m < 16: unreliable statistics" in set(data.get("label", [])) for data in spec["datasets"].values())
 
-    means = history_frame({"running mean": trained.running_mean[:, 0]}, shown_steps(100))
-    variances = history_frame({"true var": trained.true_var[:, 0]}, shown_steps(100))
-    assert len(running_stats_chart(means, variances, shift_step=40).to_dict()["vconcat"]) == 2
-    table = mismatch_table(mismatch_scenarios(trained))
-    assert mismatch_chart(table).to_dict()["height"] > 5 * 2 * 20
+def test_population_variance_of_the_outlier_population():
+    assert population_variance("normal") == 1.0
+    assert population_variance("with outliers") == pytest.approx(0.95 + 0.05 * 784 / 12)
+    sample = standard_sample(np.random.default_rng(0), "with outliers", 2_000_000)
+    assert sample.var() == pytest.approx(population_variance("with outliers"), rel=0.01)
+    with pytest.raises(ValueError):
+        population_variance("cauchy")
+
+
+def test_outlier_spread_is_measured_against_its_own_sigma():
+    spread = batch_size_spread("with outliers", draws=3000, seed=2)
+    m = spread.batch_sizes
+    big = m >= 32
+    np.testing.assert_allclose(spread.mean_spread[big], np.sqrt(spread.population_var / m[big]), rtol=0.08)
+    np.testing.assert_allclose(spread.var_average[big], ((m - 1) / m * spread.population_var)[big], rtol=0.08)
+
+
+def test_pytorch_convention_refuses_eps_zero_like_torch():
+    with pytest.raises(ValueError, match="batch_norm eps must be positive during training"):
+        make_layer(2, momentum=0.1, eps=0.0, convention="pytorch")
+    assert make_layer(2, momentum=0.1, eps=0.0, convention="keras").eps == 0.0

@@ -5,38 +5,40 @@ import pytest
 
 from bn_core.data import seed_example_batch
 from bn_core.losses import LOSSES, default_values
-from charts.formula import (
-    channel_frame,
-    dx_terms_frame,
-    epsilon_frame,
-    feature_map_chart,
-    feature_map_frame,
-    forward_frame,
-    graph_dot,
-    subscript,
-    upstream_frame,
-)
+from charts.formula import feature_map_chart, feature_map_frame, graph_dot
 from lessons.walkthrough import (
     CONV_BETA,
     CONV_GAMMA,
+    FLOAT64_DIGITS,
+    agreeing_digits,
     backward_walk,
+    bias_shift_effect,
     channel_stats_step,
+    channel_table,
     constant_feature_step,
     conv_example,
     conv_walk,
     dbeta_step,
     dgamma_step,
     dx_step,
+    dx_terms_table,
+    edited_values,
     epsilon_sweep,
+    epsilon_table,
+    forward_table,
     gradient_check,
+    input_scale_table,
     mean_step,
     normalize_step,
     num,
     scale_shift_step,
     shrink_spread,
     signed_sum,
+    subscript,
     unbiased_variance_step,
     undefined_forward,
+    upstream_table,
+    usable_batch,
     variance_step,
 )
 
@@ -253,7 +255,8 @@ def test_graph_dot_names_every_node_and_edge():
         "y -> loss",
     ):
         assert f"  {edge};" in dot
-    assert f"μ_B = {walk.mean:.4g}" in dot and f"∂L/∂γ = {walk.dgamma:.4g}" in dot
+    assert f"batch μ = {walk.mean:.4g}".replace("-", "−") in dot
+    assert f"∂L/∂γ = {walk.dgamma:.4g}".replace("-", "−") in dot
 
 
 def test_feature_map_chart_highlights_one_channel():
@@ -262,25 +265,72 @@ def test_feature_map_chart_highlights_one_channel():
     assert len(frame) == x.size and frame.shared.sum() == 18
     assert set(frame[frame.shared].channel) == {"channel 2"}
     np.testing.assert_array_equal(frame.value, x.reshape(-1))
+    assert list(frame.panel[:10:9]) == ["s1 · channel 0", "s1 · channel 1"]
     spec = feature_map_chart(x, 2).to_dict()
-    assert set(spec["facet"]) == {"row", "column"}
+    assert spec["facet"]["field"] == "panel" and spec["columns"] == 3
     assert [layer["mark"]["type"] for layer in spec["spec"]["layer"]] == ["rect", "text"]
 
 
 def test_tables_hold_the_walkthrough_numbers():
-    forward = forward_frame(COL, 2.0, -1.0, 1e-5)
+    forward = forward_table(COL, 2.0, -1.0, 1e-5)
     xhat = (COL - COL.mean()) / np.sqrt(COL.var() + 1e-5)
     assert list(forward["i"]) == list(range(1, 9))
-    np.testing.assert_allclose(forward["xᵢ − μ_B"], COL - COL.mean(), atol=1e-15)
+    np.testing.assert_allclose(forward["xᵢ − μ"], COL - COL.mean(), atol=1e-15)
     np.testing.assert_allclose(forward["yᵢ"], 2.0 * xhat - 1.0, rtol=1e-12)
-    sweep = epsilon_frame(COL, 3, [0.0, 1e-5], ["0", "1e-05"], 1e-5)
-    assert list(sweep.columns) == ["ε", "√(σ²_B + ε)", "x̂₄", "std of x̂", "current"]
+    sweep = epsilon_table(COL, 3, [0.0, 1e-5], ["0", "1e-05"], 1e-5)
+    assert list(sweep.columns) == ["ε", "√(σ² + ε)", "x̂₄", "std of x̂", "current"]
     assert list(sweep["current"]) == ["", "◀ ε now"] and sweep["x̂₄"].iloc[1] == pytest.approx(xhat[3])
     walk = backward_walk(COL, 1.0, 0.0, 1e-5, "squared error", default_values(8))
-    np.testing.assert_array_equal(upstream_frame(walk)["dyᵢ"], walk.dy)
-    terms = dx_terms_frame(walk)
+    np.testing.assert_array_equal(upstream_table(walk)["dyᵢ"], walk.dy)
+    terms = dx_terms_table(walk)
     np.testing.assert_array_equal(terms["∂L/∂xᵢ"], walk.dx)
     np.testing.assert_array_equal(terms["−x̂ᵢ·mean(g·x̂)"], walk.through_var)
-    stats = channel_frame(conv_walk(conv_example(0), CONV_GAMMA, CONV_BETA, 1e-5))
-    assert list(stats["channel"]) == [0, 1, 2] and list(stats["γ_c"]) == list(CONV_GAMMA)
+    stats = channel_table(conv_walk(conv_example(0), CONV_GAMMA, CONV_BETA, 1e-5))
+    assert list(stats["channel"]) == [0, 1, 2] and list(stats["γ"]) == list(CONV_GAMMA)
     assert subscript(120) == "₁₂₀"
+
+
+# ---------------------------------------------------------------- what the numbers say
+
+
+@pytest.mark.parametrize(("error", "digits"), [(3e-11, 10), (1e-6, 6), (9.9e-7, 6), (0.5, 0), (2.0, 0),
+                                               (0.0, FLOAT64_DIGITS), (1e-17, FLOAT64_DIGITS), (np.nan, 0)])
+def test_agreeing_digits_follow_the_error(error, digits):
+    assert agreeing_digits(error) == digits
+
+
+def test_eps_zero_is_the_bare_formula_not_an_error():
+    xhat, _ = normalize_step(COL, 0, 0.0)
+    assert xhat == pytest.approx((COL[0] - COL.mean()) / COL.std(), rel=1e-12)
+    walk = backward_walk(COL, 1.0, 0.0, 0.0, "squared error", default_values(8))
+    assert abs(walk.dx_dot_xhat) < 1e-12  # orthogonal to x̂ exactly when ε = 0
+    table = epsilon_table(COL, 0, [0.0], ["0"], 0.0)
+    assert table["std of x̂"].iloc[0] == pytest.approx(1.0)
+
+
+def test_a_bias_before_the_layer_changes_nothing():
+    values = default_values(8)
+    assert bias_shift_effect(COL, 1.5, 0.2, 1e-5, "squared error", values, bias=3.0) < 1e-12
+    walk = backward_walk(COL, 1.5, 0.2, 1e-5, "squared error", values)
+    assert abs(walk.sum_dx) < 1e-12  # ∂L/∂b = Σ ∂L/∂xᵢ
+
+
+def test_scaled_input_keeps_the_loss_and_divides_the_gradient():
+    table = input_scale_table(COL, 1.0, 0.0, 0.0, "weighted sum", default_values(8), scales=(0.1, 1.0, 10.0))
+    np.testing.assert_allclose(table["L with BN"], table["L with BN"].iloc[1], rtol=1e-12)
+    c = np.array([0.1, 1.0, 10.0])
+    assert list(table["input × c"]) == ["× 0.1", "× 1", "× 10"]
+    np.testing.assert_allclose(table["‖∂L/∂x‖ with BN"] * c, table["‖∂L/∂x‖ with BN"].iloc[1], rtol=1e-9)
+    np.testing.assert_allclose(table["L without BN"], table["L without BN"].iloc[1] * c, rtol=1e-12)
+
+
+def test_edited_values_fall_back_to_the_defaults():
+    values, replaced = edited_values([1.0, None, "x", 4.0], 4)
+    np.testing.assert_array_equal(values, [1.0, default_values(4)[1], default_values(4)[2], 4.0])
+    assert replaced == 2
+
+
+def test_usable_batch():
+    assert usable_batch(np.ones((2, 1)))
+    assert not usable_batch(np.ones((1, 4))) and not usable_batch(np.ones((8, 0)))
+    assert not usable_batch(np.full((8, 2), np.nan)) and not usable_batch(np.ones(8))

@@ -63,20 +63,22 @@ def test_running_statistics_match_batchnorm_over_the_same_stream(default_page):
     pytorch_mean, pytorch_var = train(BatchNorm(2, momentum=0.1), batches)
     _, keras_var = train(BatchNorm.keras(2, momentum=0.9, epsilon=1e-5), batches)
     table = at.dataframe[0].value
-    np.testing.assert_allclose(table["running_mean"], pytorch_mean[-1], atol=1e-4)
-    np.testing.assert_allclose(table["running_var (PyTorch)"], pytorch_var[-1], atol=1e-4)
-    np.testing.assert_allclose(table["moving_variance (Keras 3)"], keras_var[-1], atol=1e-4)
-    np.testing.assert_allclose(table["true mean"], MEANS + 2 * STDS)
-    np.testing.assert_allclose(table["true var"], (1.5 * STDS) ** 2)
+    assert list(table["feature"]) == ["F0", "F1"]
+    np.testing.assert_allclose(table["running μ"], pytorch_mean[-1], rtol=1e-12)
+    np.testing.assert_allclose(table["running σ² (PyTorch)"], pytorch_var[-1], rtol=1e-12)
+    np.testing.assert_allclose(table["moving variance (Keras 3)"], keras_var[-1], rtol=1e-12)
+    np.testing.assert_allclose(table["true μ"], MEANS + 2 * STDS)
+    np.testing.assert_allclose(table["true σ²"], (1.5 * STDS) ** 2)
 
     frames = chart_data(at, 0)
-    running = series(frames, "running mean")
+    running = series(frames, "running μ")
     np.testing.assert_allclose(running["value"], pytorch_mean[running["step"], 0], rtol=1e-12)
-    batch = series(frames, "batch mean")
+    batch = series(frames, "batch μ")
     np.testing.assert_allclose(batch["value"], batches[batch["step"], :, 0].mean(axis=1), rtol=1e-12)
-    unbiased = series(frames, "batch var, unbiased (÷(m−1))")
+    frames = chart_data(at, 1)
+    unbiased = series(frames, "batch σ², unbiased (÷(m−1))")
     np.testing.assert_allclose(unbiased["value"], batches[unbiased["step"], :, 0].var(axis=1, ddof=1), rtol=1e-12)
-    keras = series(frames, "moving var, Keras 3 (biased)")
+    keras = series(frames, "moving variance, Keras 3 (biased)")
     np.testing.assert_allclose(keras["value"], keras_var[keras["step"], 0], rtol=1e-12)
     assert len(running) == 300
 
@@ -86,19 +88,19 @@ def test_convention_mapping_and_generated_code(default_page):
     shown = metrics(at)
     assert shown["PyTorch momentum"] == "0.1"
     assert shown["Keras / Flax momentum"] == "0.9"
-    assert shown["Effective window"] == "≈ 10 batches"
+    assert shown["Effective window"] == "≈ 19 batches"  # (2 − α)/α at α = 0.1
     assert shown["(m − 1)/m"] == "0.9375"
     assert float(shown["Keras ÷ PyTorch running variance"]) == pytest.approx(15 / 16, abs=1e-3)
     assert r"\text{Keras, Flax: momentum} = 0.9" in at.latex[0].value
     code = [block.value for block in at.code]
     assert code[0].endswith("bn = nn.BatchNorm1d(2, eps=1e-05, momentum=0.1)")
     assert code[1].endswith("bn = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-05)")
-    assert code[2].endswith("bn = nn.BatchNorm(momentum=0.9, epsilon=1e-05, use_running_average=not train)")
+    assert "bn = nn.BatchNorm(momentum=0.9, epsilon=1e-05)\n" in code[2] and "use_running_average=True" in code[2]
 
     at.slider(key="momentum").set_value(0.25).run()
     assert not at.exception
     assert metrics(at)["Keras / Flax momentum"] == "0.75"
-    assert metrics(at)["Effective window"] == "≈ 4 batches"
+    assert metrics(at)["Effective window"] == "≈ 7 batches"
     code = [block.value for block in at.code]
     assert code[0].endswith("momentum=0.25)")
     assert code[1].endswith("BatchNormalization(momentum=0.75, epsilon=1e-05)")
@@ -112,9 +114,9 @@ def test_deep_link_with_cumulative_average_and_no_drift():
     batches = reference_stream(80, 4, shift_at=None)
     running_mean, running_var = train(BatchNorm(2, eps=1e-3, momentum=None), batches)
     table = at.dataframe[0].value
-    np.testing.assert_allclose(table["running_mean"], batches.mean(axis=1).mean(axis=0), atol=1e-4)
-    np.testing.assert_allclose(table["running_var (PyTorch)"], running_var[-1], atol=1e-4)
-    assert "moving_variance (Keras 3)" not in table
+    np.testing.assert_allclose(table["running μ"], batches.mean(axis=1).mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(table["running σ² (PyTorch)"], running_var[-1], rtol=1e-12)
+    assert "moving variance (Keras 3)" not in table
     code = [block.value for block in at.code]
     assert code[0].endswith("nn.BatchNorm1d(2, eps=0.001, momentum=None)")
     assert "no Keras equivalent" in code[1] and "no Flax equivalent" in code[2]
@@ -128,12 +130,12 @@ def test_inference_tab_single_sample_forgot_eval_and_mismatch():
     train(layer, batches)
 
     single = at.dataframe[0].value
-    np.testing.assert_allclose(single["running_mean"], layer.running_mean, atol=1e-4)
+    np.testing.assert_allclose(single["running μ"], layer.running_mean, rtol=1e-12)
     expected = (single["sample x"].to_numpy() - layer.running_mean) / np.sqrt(layer.running_var + 1e-5)
-    np.testing.assert_allclose(single["eval output"], expected, atol=3e-4)
-    errors = [error.value for error in at.error]
-    assert any("Expected more than 1 value per channel when training" in error for error in errors)
-    assert any("every output is β (0, 0)" in caption.value for caption in at.caption)
+    np.testing.assert_allclose(single["eval output"], expected, rtol=1e-12)
+    assert not at.error  # a lesson about an error is a code sample and an info box, not a red box
+    assert any("# ValueError: Expected more than 1 value per channel when training" in c.value for c in at.code)
+    assert any("every output is β (0, 0)" in box.value for box in at.info)
 
     forgot = at.dataframe[1].value
     assert (forgot["range in eval"] == 0).all()
@@ -141,16 +143,16 @@ def test_inference_tab_single_sample_forgot_eval_and_mismatch():
     np.testing.assert_allclose(
         forgot["eval output"],
         (forgot["sample x"].to_numpy() - layer.running_mean) / np.sqrt(layer.running_var + 1e-5),
-        atol=3e-4,
+        rtol=1e-12,
     )
 
     mismatch = at.dataframe[2].value
     yours = mismatch[mismatch["scenario"] == "Your settings"]
-    np.testing.assert_allclose(yours["running_var"], layer.running_var, atol=1e-3)
+    np.testing.assert_allclose(yours["running σ²"], layer.running_var, rtol=1e-12)
     np.testing.assert_allclose(
-        yours["output mean"], (MEANS - layer.running_mean) / np.sqrt(layer.running_var + 1e-5), atol=2e-3
+        yours["output mean"], (MEANS - layer.running_mean) / np.sqrt(layer.running_var + 1e-5), rtol=1e-9
     )
-    np.testing.assert_allclose(yours["output std"], STDS / np.sqrt(layer.running_var + 1e-5), atol=2e-3)
+    np.testing.assert_allclose(yours["output std"], STDS / np.sqrt(layer.running_var + 1e-5), rtol=1e-9)
     low = mismatch[mismatch["scenario"] == "Momentum too low (0.001)"]
     assert (low["output mean"].abs() > 1).any()
     assert len(at.get("vega_lite_chart")) == 2
@@ -179,6 +181,37 @@ def test_batch_size_tab_and_switching_tabs(default_page):
 
 def test_batch_of_one_explains_instead_of_crashing():
     at = open_page(PAGE, query={"m": "1"})
-    assert not at.exception
-    assert "Expected more than 1 value per channel when training" in at.error[0].value
+    assert not at.exception and not at.error
+    assert "Expected more than 1 value per channel when training" in at.info[0].value
     assert not at.get("vega_lite_chart")
+
+
+def test_eps_zero_is_refused_like_pytorch_and_explained():
+    at = open_page(PAGE, query={"eps": "0"})
+    assert not at.exception and not at.error
+    (box,) = at.info
+    assert "refuses ε = 0 in training" in box.value and "batch_norm eps must be positive during training" in box.value
+    assert not at.get("vega_lite_chart")
+
+
+def test_with_outliers_references_use_the_true_variance():
+    at = open_page(PAGE, query={"tab": "Batch size", "dist": "with outliers"})
+    assert not at.exception
+    table = at.dataframe[0].value
+    var = 0.95 + 0.05 * (10**3 - 6**3) / 12  # bulk N(0, 1), 5% at ±U(6, 10)
+    m = table["m"].to_numpy()
+    np.testing.assert_allclose(table["σ/√m"], np.sqrt(var / m), rtol=1e-12)
+    np.testing.assert_allclose(table["(m − 1)/m · σ²"], (m - 1) / m * var, rtol=1e-12)
+    np.testing.assert_allclose(table["spread of batch mean"][m >= 16], np.sqrt(var / m[m >= 16]), rtol=0.1)
+    np.testing.assert_allclose(table["average biased variance"][m >= 16], ((m - 1) / m * var)[m >= 16], rtol=0.1)
+    assert any("σ = 2.05" in caption.value for caption in at.caption)
+
+
+@pytest.mark.parametrize("tab", ["Running statistics", "Inference", "Batch size"])
+def test_no_header_a_user_reads_has_an_underscore_or_none(tab):
+    at = open_page(PAGE, query={"tab": tab, "steps": "50"})
+    assert not at.exception and not at.error
+    headers = [str(c) for el in at.dataframe for c in el.value.columns]
+    assert headers and not [h for h in headers if "_" in h or "None" in h]
+    (references,) = [el for el in at.expander if el.label == "References"]
+    assert "Wu & He" in references.markdown[0].value and "PyTorch 2.13" in references.markdown[0].value

@@ -1,0 +1,105 @@
+"""charts.running: frames, single-view specs that stretch, palette families, readable text."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from charts import palette
+from charts.running import (
+    batch_size_chart,
+    batch_size_frame,
+    history_frame,
+    mismatch_chart,
+    running_charts,
+    same_sample_chart,
+    same_sample_frame,
+    shown_steps,
+)
+from charts.spec import vega_lite_spec
+from lessons.running import (
+    Population,
+    StreamSettings,
+    batch_size_spread,
+    mismatch_scenarios,
+    mismatch_table,
+    same_sample_in_batches,
+    simulate_stream,
+)
+
+POPULATION = Population((5.0, -2.0), (2.0, 0.5), "sudden", mean_shift=2.0, std_factor=1.5, shift_step=40)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    settings = StreamSettings(POPULATION, batch_size=8, steps=100, momentum=0.1, seed=1)
+    from dataclasses import replace
+    return simulate_stream(settings), simulate_stream(replace(settings, convention="keras"))
+
+
+def colours(spec: dict) -> set[str]:
+    text = json.dumps(spec)
+    return {c.upper() for c in palette.HUES.values() if c.lower() in text.lower()}
+
+
+def single_view_that_stretches(spec: dict) -> None:
+    assert not {"vconcat", "hconcat", "concat", "facet"} & set(spec), "multi-view charts cannot fit a phone"
+    assert spec["width"] == "container"
+    assert spec["config"]["axis"]["labelFontSize"] >= palette.MIN_FONT_SIZE
+
+
+def test_shown_steps_and_history_frame():
+    steps = shown_steps(5000)
+    assert len(steps) == 400 and steps[0] == 0 and steps[-1] == 4999
+    np.testing.assert_array_equal(shown_steps(7), np.arange(7))
+    frame = history_frame({"batch σ², unbiased (÷(m−1))": np.array([np.nan, 2.0, 3.0])}, np.arange(3))
+    assert list(frame["step"]) == [1, 2] and list(frame["value"]) == [2.0, 3.0]
+
+
+def test_running_charts_are_two_single_views_in_the_stat_family(runs):
+    run, keras = runs
+    means, variances = (chart.to_dict() for chart in running_charts(run, keras, 1))
+    for spec in (means, variances):
+        single_view_that_stretches(spec)
+    assert colours(variances) <= {palette.STAT["batch"], palette.STAT["running"], palette.STAT["population"],
+                                  palette.HIGHLIGHT}
+    scale = means["layer"][0]["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "batch μ": palette.STAT["batch"], "running μ": palette.STAT["running"], "true μ": palette.STAT["population"]}
+    (dataset,) = vega_lite_spec(running_charts(run, keras, 1)[0])["datasets"].values()
+    running = dataset[dataset["series"] == "running μ"]
+    np.testing.assert_array_equal(running["value"], run.running_mean[running["step"], 1])
+
+
+def test_same_sample_chart_tells_modes_apart_by_dash_not_colour(runs):
+    result = same_sample_in_batches(runs[0], num_batches=5)
+    frame = same_sample_frame(result.train_outputs, result.eval_outputs, ["F0", "F1"])
+    assert set(frame["mode"]) == {"training", "inference"} and len(frame) == 2 * 5 * 2
+    spec = same_sample_chart(frame).to_dict()
+    single_view_that_stretches(spec)
+    training, inference = spec["layer"][:2]
+    assert training["mark"]["color"] == inference["mark"]["color"] == palette.STAGE["output"]
+    assert inference["mark"]["strokeDash"] == palette.DASH["inference"]
+
+
+def test_mismatch_chart_rows_per_feature_in_one_colour(runs):
+    spec = mismatch_chart(mismatch_table(mismatch_scenarios(runs[0]))).to_dict()
+    single_view_that_stretches(spec)
+    assert "color" not in json.dumps([layer.get("encoding", {}) for layer in spec["layer"]])
+    assert spec["height"] > 5 * 2 * 20
+
+
+def test_batch_size_chart_marks_the_regime_and_uses_the_true_sigma():
+    spread = batch_size_spread("with outliers", draws=50, batch_sizes=(1, 2, 4))
+    sizes = batch_size_frame(spread.batch_sizes, {"batch variance (biased)": spread.var_spread},
+                             np.sqrt(spread.population_var / spread.batch_sizes))
+    assert 1 not in set(sizes.loc[sizes["series"] == "batch variance (biased)", "batch size"])  # 0 on a log axis
+    np.testing.assert_allclose(sizes.loc[sizes["series"] == "σ/√m", "value"],
+                               np.sqrt(spread.population_var / np.array([1, 2, 4])))
+    spec = vega_lite_spec(batch_size_chart(spread, 16, current=2))
+    single_view_that_stretches(spec)
+    assert all(isinstance(data, pd.DataFrame) for data in spec["datasets"].values())
+    assert any("m < 16" in set(data.get("label", [])) for data in spec["datasets"].values())

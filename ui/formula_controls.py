@@ -1,0 +1,75 @@
+"""The Formula page's controls: which batch, feature and sample to walk through, with γ, β and ε.
+
+They live in the sidebar and are drawn only on the tabs they shape (forward, ε, backward); the convolution tab
+has its own example and draws only ε. `persist_state="page"` keeps a control's value while its tab is closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from bn_core.data import seed_example_batch
+from lessons.walkthrough import usable_batch
+from ui.controls import bound, eps_control, format_eps, gamma_beta_controls
+from ui.state import shared_batch
+
+SOURCES = ("Demo page", "Seed example")
+SEED_NAME = "the seed example batch"
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What the user picked: one feature (m,) of a batch, the sample i (0-based), γ, β, ε."""
+
+    x_col: np.ndarray
+    i: int
+    gamma: float
+    beta: float
+    eps: float
+
+
+def choose_batch() -> tuple[np.ndarray, str]:
+    """The batch to walk through: the Demo page's (if shared and usable) or the seed example, and its name."""
+    shared = shared_batch()
+    if shared is None:
+        st.caption("Using the seed example batch. Build a batch on the Demo page and it will appear here.")
+        return seed_example_batch(), SEED_NAME
+    source = bound(st.radio, "Batch", key="batch", options=SOURCES, horizontal=True, persist_state="page",
+                   help="The batch you set up on the Demo page in this session, or the seed page's 8 × 4 example.")
+    if source == SOURCES[1]:
+        return seed_example_batch(), SEED_NAME
+    x, name = shared
+    if not usable_batch(x):
+        st.warning(f"The batch from the {name} has shape {np.shape(x)} or holds non-finite values; a walk through "
+                   "needs at least 2 samples and 1 feature of finite numbers. Showing the seed example batch instead.")
+        return seed_example_batch(), SEED_NAME
+    return np.asarray(x, dtype=np.float64), f"the batch from the {name}"
+
+
+def walk_controls() -> Walk:
+    """The sidebar controls of the walk-through and the banner saying what is walked through."""
+    with st.sidebar:
+        st.markdown("### Formula controls")
+        x, batch_name = choose_batch()
+        n_samples, n_features = x.shape
+        feature = bound(st.radio, "Feature (column)", key="feature", options=tuple(range(n_features)),
+                        horizontal=True, format_func=str, persist_state="page",
+                        help="Which column of the batch to walk through; F0 is the first.")
+        sample = bound(st.selectbox, "Sample i for single-value steps", key="sample",
+                       options=tuple(range(1, n_samples + 1)), persist_state="page",
+                       help="The sample whose x̂ᵢ, yᵢ and ∂L/∂xᵢ are worked out in full.")
+        gamma, beta = gamma_beta_controls(feature)
+        eps = eps_control()
+    st.info(f"Walking through feature F{feature} of {batch_name} ({n_samples} samples × {n_features} features), "
+            f"with γ = {gamma:g}, β = {beta:g}, ε = {format_eps(eps)}.", icon=":material/info:")
+    return Walk(x[:, feature], sample - 1, gamma, beta, eps)
+
+
+def conv_eps() -> float:
+    """The one sidebar control the convolution tab uses."""
+    with st.sidebar:
+        st.markdown("### Formula controls")
+        return eps_control()

@@ -1,0 +1,62 @@
+"""The Training vs inference page's sidebar: the population the batches come from, the stream and the layer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons.running import DRIFTS, Population, StreamSettings
+from ui.controls import bound, eps_control, momentum_control, seed_control
+
+DEFAULT_MEANS = (5.0, -2.0, 10.0, 0.0)
+DEFAULT_STDS = (2.0, 0.5, 3.0, 1.0)
+DRIFT_LABELS = {"none": "none", "linear": "linear (steady)", "sudden": "sudden shift at step k"}
+STD_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+BATCH_SIZE_OPTIONS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def population_controls() -> Population:
+    sidebar = st.sidebar
+    sidebar.subheader("Population")
+    num_features = bound(sidebar.slider, "Features", key="nf", min_value=1, max_value=4, value=2,
+                         help="How many features (channels) the layer normalizes, each with its own statistics.")
+    means, stds = [], []
+    for j in range(num_features):
+        left, right = sidebar.columns(2)
+        means.append(bound(left.number_input, f"F{j} true mean", key=f"mu{j}", min_value=-1000.0, max_value=1000.0,
+                           value=DEFAULT_MEANS[j], step=0.5, help=f"Population mean of feature F{j} at step 0."))
+        stds.append(bound(right.number_input, f"F{j} true std", key=f"sd{j}", min_value=0.01, max_value=1000.0,
+                          value=DEFAULT_STDS[j], step=0.1, help=f"Population standard deviation of F{j} at step 0."))
+    drift = bound(sidebar.selectbox, "Drift over the stream", key="drift", options=DRIFTS, index=2,
+                  format_func=DRIFT_LABELS.get,
+                  help="The population may change while the layer trains: steadily, or all at once at step k.")
+    mean_shift, std_factor, shift_step = 0.0, 1.0, 0
+    if drift != "none":
+        mean_shift = bound(sidebar.slider, "Mean moves by (in stds)", key="dmu", min_value=-5.0, max_value=5.0,
+                           value=2.0, step=0.25, help="How far each feature's mean moves, in its own stds.")
+        std_factor = bound(sidebar.select_slider, "Std multiplied by", key="dsd", options=STD_FACTORS, value=1.5,
+                           help="What each feature's standard deviation is multiplied by after the change.")
+    if drift == "sudden":
+        shift_step = bound(sidebar.number_input, "Shift at step k", key="at", min_value=1, max_value=5000,
+                           value=150, step=10,
+                           help="The first step that draws from the changed population (steps count from 0).")
+    return Population(tuple(means), tuple(stds), drift, mean_shift, std_factor, shift_step)
+
+
+def stream_controls(population: Population) -> StreamSettings:
+    sidebar = st.sidebar
+    sidebar.subheader("Stream and layer")
+    batch_size = bound(sidebar.select_slider, "Batch size m", key="m", options=BATCH_SIZE_OPTIONS, value=16,
+                       help="Samples per training batch. 1 shows what PyTorch does with a batch of one.")
+    steps = bound(sidebar.slider, "Steps (batches)", key="steps", min_value=10, max_value=5000, value=300, step=10,
+                  help="How many batches the layer trains on.")
+    seed = seed_control(sidebar)
+    momentum = momentum_control(sidebar)
+    cumulative = bound(sidebar.checkbox, "momentum=None (cumulative average)", key="cma", value=False,
+                       help="PyTorch's momentum=None: the running statistics are the plain average of every batch "
+                            "so far (factor 1/t for the t-th batch) instead of an exponential moving average.")
+    eps = eps_control(sidebar)
+    if population.drift == "sudden" and population.shift_step >= steps:
+        sidebar.warning(f"The shift at step {population.shift_step} comes after the last step ({steps - 1}): "
+                        "the stream never sees it. Lower k or add steps.")
+    return StreamSettings(population, batch_size=batch_size, steps=steps, momentum=None if cumulative else momentum,
+                          eps=eps, seed=seed)
