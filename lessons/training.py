@@ -68,16 +68,18 @@ class StackedSGD(SGD):
             raise ValueError(f"the learning rates must be positive numbers, one per model; got {lr}")
         super().__init__(parameters, 1.0, momentum=momentum, weight_decay=weight_decay)
         self.lr = lr
+        self._lr_shaped = [lr.reshape((-1,) + (1,) * (p.ndim - 1)) for p in parameters]
 
     def step(self, grads: list[np.ndarray], active: np.ndarray | None = None) -> None:
+        frozen = active is not None and not active.all()
         with np.errstate(over="ignore", invalid="ignore"):
-            for p, v, g in zip(self.parameters, self.velocity, grads, strict=True):
+            for p, v, g, lr in zip(self.parameters, self.velocity, grads, self._lr_shaped, strict=True):
                 g = g + self.weight_decay * p if self.weight_decay else g
                 v *= self.momentum
                 v += g
-                update = self.lr.reshape((-1,) + (1,) * (p.ndim - 1)) * v
-                if active is not None:
-                    update = update * active.reshape((-1,) + (1,) * (p.ndim - 1))
+                update = lr * v
+                if frozen:
+                    update *= active.reshape(lr.shape)
                 p -= update
 
 

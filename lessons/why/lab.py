@@ -135,8 +135,13 @@ def grid_value(x: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def needed(total: int) -> int:
+    """Seeds a claim must hold in to count as shown: ⌈SHOWN_SHARE · total⌉ (4 of 5)."""
+    return int(np.ceil(SHOWN_SHARE * total - 1e-9))
+
+
 def holds(count: int, total: int) -> bool:
-    return total > 0 and count >= SHOWN_SHARE * total
+    return total > 0 and count >= needed(total)
 
 
 def of_seeds(count: int, total: int) -> str:

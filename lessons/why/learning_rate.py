@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lessons.format import format_number
 from lessons.training import evaluate, fit
 from lessons.why.lab import (
     NORM_NAMES,
@@ -24,6 +23,7 @@ from lessons.why.lab import (
     grid_value,
     holds,
     lab_data,
+    needed,
     of_seeds,
     seed_grid,
     stacked_mlp,
@@ -39,8 +39,8 @@ LOSS_CEILING = 3.0
 @dataclass(frozen=True)
 class LearningRateResult:
     """runs: one row per run: norm, lr, seed, loss (final training loss, eval mode, capped at LOSS_CEILING),
-    test_accuracy, diverged, trained. bands: median/low/high of loss per norm and lr. largest: per norm and seed,
-    the largest trained learning rate (NaN: none trained)."""
+    train_accuracy (NaN where diverged), diverged, trained. bands: median/low/high of loss per norm and lr.
+    largest: per norm and seed, the largest trained learning rate (NaN: none trained)."""
 
     lab: Lab
     runs: pd.DataFrame
@@ -59,12 +59,11 @@ def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> LearningRateResult:
         history = fit(model, data.x_train, data.y_train, lr=grid.lr.to_numpy(), steps=lab.steps,
                       batch_size=lab.batch_size, seeds=grid.seed.tolist(), momentum=lab.momentum,
                       on_step=lambda _m, step: budget.check(step.step, lab.steps))
-        loss, _ = evaluate(model, data.x_train, data.y_train)
-        _, test_accuracy = evaluate(model, data.x_test, data.y_test)
+        loss, accuracy = evaluate(model, data.x_train, data.y_train)
         diverged = history.diverged | ~np.isfinite(loss)
         loss = np.where(diverged, LOSS_CEILING, np.minimum(np.nan_to_num(loss, nan=LOSS_CEILING), LOSS_CEILING))
         frames.append(grid.assign(norm=NORM_NAMES[norm], loss=loss,
-                                  test_accuracy=np.where(diverged, np.nan, test_accuracy), diverged=diverged,
+                                  train_accuracy=np.where(diverged, np.nan, accuracy), diverged=diverged,
                                   trained=~diverged & (loss < TRAINED_LOSS)))
     runs = pd.concat(frames, ignore_index=True).drop(columns="model")
     largest = (runs.assign(trained_lr=runs.lr.where(runs.trained)).groupby(["norm", "seed"], sort=False)
@@ -84,8 +83,8 @@ def verdict(largest: pd.DataFrame, lab: Lab) -> Verdict:
 
     text = (f"BatchNorm's largest learning rate that trained exceeded no norm's in {of_seeds(wins, total)} "
             f"(median largest: BatchNorm {median_rate(bn)}, no norm {median_rate(plain)}; trained means no "
-            f"divergence and a final training loss below {format_number(TRAINED_LOSS)}).")
+            f"divergence and a final training loss below {grid_value(TRAINED_LOSS)}).")
     if not holds(wins, total):
         text += (f" At these settings the data do not show the claim: it needs BatchNorm ahead in at least "
-                 f"{int(np.ceil(0.8 * total))} of {total} seeds. It shows in deeper networks (4–6 hidden layers).")
+                 f"{needed(total)} of {total} seeds. In these small networks it shows at 4–6 hidden layers.")
     return Verdict(holds(wins, total), text)
