@@ -22,9 +22,10 @@ from .palette import BAND_OPACITY, DASH, NORM, REFERENCE, color_scale, dash_scal
 HEIGHT = 320
 
 
-def _color(names) -> alt.Color:
+def _color(names, legend: bool = True) -> alt.Color:
     present = [name for name in NORM if name in set(names)]
-    return alt.Color("norm:N", title=None, scale=color_scale(NORM, present), legend=alt.Legend(orient="top"))
+    return alt.Color("norm:N", title=None, scale=color_scale(NORM, present),
+                     legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3) if legend else None)
 
 
 def _log_x(field: str, title: str, values, suffix: str = "") -> alt.X:
@@ -35,7 +36,10 @@ def _log_x(field: str, title: str, values, suffix: str = "") -> alt.X:
 
 
 def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Scale, value: str = "median",
-                     tooltip_format: str = ".3f") -> alt.LayerChart:
+                     tooltip_format: str = ".3f", y_values=None) -> alt.LayerChart:
+    """The median over seeds as a line with points, inside the min–max band over seeds, coloured by norm."""
+    y_axis = alt.Axis(values=list(y_values), format="~g") if y_values is not None else alt.Axis(format="~g",
+                                                                                                tickCount=6)
     color = _color(data.norm)
     x_spec = x.to_dict()
     tooltip = ["norm:N", alt.Tooltip(f"{x_spec['field']}:Q", title=x_spec.get("title")),
@@ -43,9 +47,10 @@ def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Sc
                alt.Tooltip("low:Q", title="lowest seed", format=tooltip_format),
                alt.Tooltip("high:Q", title="highest seed", format=tooltip_format),
                alt.Tooltip("seeds:Q", title="seeds")]
-    base = alt.Chart(data).encode(x=x, color=color)
-    band = base.mark_area(opacity=BAND_OPACITY).encode(y=alt.Y("low:Q", title=y_title, scale=y_scale), y2="high:Q")
-    line = base.mark_line(point=True, strokeWidth=2.5).encode(y=f"{value}:Q", tooltip=tooltip)
+    base = alt.Chart(data).encode(x=x)
+    band = base.mark_area(opacity=BAND_OPACITY).encode(
+        y=alt.Y("low:Q", title=y_title, scale=y_scale, axis=y_axis), y2="high:Q", color=_color(data.norm, False))
+    line = base.mark_line(point=True, strokeWidth=2.5).encode(y=f"{value}:Q", color=color, tooltip=tooltip)
     return alt.layer(band, line)
 
 
@@ -65,7 +70,8 @@ def learning_rate_chart(result: LearningRateResult) -> alt.TopLevelMixin:
     Diverged runs sit at the top (LOSS_CEILING); the dashed line is the 'trained' threshold."""
     x = _log_x("lr", "learning rate", LR_GRID)
     scale = alt.Scale(type="log", domain=[0.01, LOSS_CEILING], clamp=True)
-    chart = alt.layer(_band_and_median(result.bands, x, "final training loss (log; top: diverged)", scale),
+    chart = alt.layer(_band_and_median(result.bands, x, "final training loss (log; top: diverged)", scale,
+                                       y_values=(0.01, 0.03, 0.1, 0.3, 1, 3)),
                       _reference(TRAINED_LOSS, f"trained below {TRAINED_LOSS:g}"))
     return _finish(chart, "Final training loss by learning rate")
 

@@ -8,6 +8,7 @@ and without normalization.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ class Lab:
     """The settings of one experiment: data, network, training and seeds.
 
     seeds: the experiment trains seeds seed, seed + 1, ..., seed + n_seeds − 1; steps: SGD updates per run.
+    injected_noise: the strength of noisy BatchNorm's noise (the smoothness experiment; see lessons.why.noise).
     """
 
     dataset: str = "spirals"
@@ -46,6 +48,7 @@ class Lab:
     momentum: float = 0.0
     seed: int = 0
     n_seeds: int = 5
+    injected_noise: float = 0.0
 
     @property
     def seeds(self) -> list[int]:
@@ -68,8 +71,9 @@ class Budget:
     """A hard CPU budget for one experiment: `check(step, steps)` raises BudgetExceeded once the calling thread has
     used more than `seconds` of CPU since the budget was made (thread time: other sessions' work does not count)."""
 
-    def __init__(self, seconds: float = CPU_BUDGET_SECONDS):
-        self.seconds, self.start = seconds, time.thread_time()
+    def __init__(self, seconds: float | None = None):
+        self.seconds = CPU_BUDGET_SECONDS if seconds is None else seconds
+        self.start = time.thread_time()
 
     def check(self, step: int, steps: int) -> None:
         if time.thread_time() - self.start > self.seconds:
@@ -96,6 +100,18 @@ def stacked_mlp(lab: Lab, norm: str, repeats: int = 1, scales=None) -> Sequentia
             for g in range(repeats):
                 linear.weight[g * len(seeds) + k] = scales[g] * source.weight[0]
     return model
+
+
+def clone(model: Sequential) -> Sequential:
+    """A deep copy that trains like the original. copy.deepcopy alone copies BatchNorm1d's gamma and beta, which are
+    views of its inner layer's parameters, as separate arrays: changing the copy's parameters would then not
+    change what its BatchNorm computes. The views are re-made here."""
+    copied = copy.deepcopy(model)
+    for module in copied.children():
+        if isinstance(module, BatchNorm1d):
+            module.gamma = module.layer.gamma.reshape(module.shape)
+            module.beta = module.layer.beta.reshape(module.shape)
+    return copied
 
 
 def linears(model: Module) -> list[Linear]:

@@ -17,8 +17,8 @@ from lessons.training import evaluate, fit
 from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, holds, lab_data, needed, of_seeds, stacked_mlp
 
 BATCH_GRID = (4, 16, 64)
-EPOCHS = 100
-DEFAULT = Lab(dataset="moons", n_train=64, noise=0.3, depth=2, width=128, lr=0.1, batch_size=64, steps=EPOCHS)
+EPOCHS = 80
+DEFAULT = Lab(dataset="moons", n_train=64, noise=0.3, depth=2, width=64, lr=0.1, batch_size=64, steps=EPOCHS)
 NORMS = ("none", "batch")
 GAIN = 0.005  # test accuracy counts as higher above half a point (5 of the 1000 test points)
 

@@ -14,7 +14,6 @@ is lower than no norm's.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,13 +22,13 @@ import pandas as pd
 from bn_core.nn import Sequential, softmax_cross_entropy
 from lessons.format import format_number
 from lessons.training import Step, evaluate, fit
-from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, holds, lab_data, of_seeds, stacked_mlp
+from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, clone, holds, lab_data, of_seeds, stacked_mlp
 from lessons.why.noise import set_replay, with_noise
 
 NOISY = "BatchNorm + noise"
-NETWORKS = (("none", 0.0), ("batch", 0.0), ("batch", 1.0))  # (norm, injected noise); the noise is `strength`
-DEFAULT = Lab(dataset="spirals", n_train=300, depth=4, width=32, lr=1.0, batch_size=32, steps=200)
-DEFAULT_STRENGTH = 0.5
+NETWORKS = (("none", False), ("batch", False), ("batch", True))  # (norm, noisy: lab.injected_noise after each BN)
+DEFAULT = Lab(dataset="spirals", n_train=300, depth=4, width=32, lr=1.0, batch_size=32, steps=200,
+              injected_noise=0.5)
 PROBE_MULTIPLIERS = (0.25, 0.5, 1.0, 2.0, 4.0)
 PROBES = 20
 MEASURES = ("loss range", "gradient change", "β-smoothness")
@@ -42,7 +41,7 @@ def _squared(grads: list[np.ndarray]) -> np.ndarray:
 
 def landscape_probe(model: Sequential, step: Step, lr: float) -> dict[str, np.ndarray]:
     """The three measures at this step, each (S,), computed on a copy of the model."""
-    probe = copy.deepcopy(model)
+    probe = clone(model)
     set_replay(probe, True)
     grad_norm = np.sqrt(_squared(step.grads))
     losses, changes, betas = [step.loss], [], []
@@ -65,22 +64,21 @@ def landscape_probe(model: Sequential, step: Step, lr: float) -> dict[str, np.nd
 @dataclass(frozen=True)
 class SmoothnessResult:
     """probes: network, seed, step, measure, value. curves: network, step, median/low/high training loss over
-    seeds (block means of FINAL_WINDOW... steps). per_seed: network, seed, final training loss, the median of each
+    seeds (block means of at most 50 blocks). per_seed: network, seed, final training loss, the median of each
     measure, diverged."""
 
     lab: Lab
-    strength: float
     probes: pd.DataFrame
     curves: pd.DataFrame
     per_seed: pd.DataFrame
     verdict: Verdict
 
 
-def network_name(norm: str, noise: float) -> str:
-    return NOISY if noise else NORM_NAMES[norm]
+def network_name(norm: str, noisy: bool) -> str:
+    return NOISY if noisy else NORM_NAMES[norm]
 
 
-def run(lab: Lab = DEFAULT, strength: float = DEFAULT_STRENGTH, budget: Budget | None = None) -> SmoothnessResult:
+def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> SmoothnessResult:
     budget = budget or Budget()
     data = lab_data(lab)
     every = max(1, lab.steps // PROBES)
@@ -89,7 +87,7 @@ def run(lab: Lab = DEFAULT, strength: float = DEFAULT_STRENGTH, budget: Budget |
         name = network_name(norm, noisy)
         model = stacked_mlp(lab, norm)
         if noisy:
-            model = with_noise(model, strength, seed=lab.seed)
+            model = with_noise(model, lab.injected_noise, seed=lab.seed)
 
         def on_step(current: Sequential, step: Step, name: str = name) -> None:
             budget.check(step.step, lab.steps)
@@ -102,15 +100,15 @@ def run(lab: Lab = DEFAULT, strength: float = DEFAULT_STRENGTH, budget: Budget |
                       seeds=lab.seeds, momentum=lab.momentum, on_step=on_step)
         curve_frames.append(loss_curves(history.loss, name))
         _, test_accuracy = evaluate(model, data.x_test, data.y_test)
-        with np.errstate(invalid="ignore"):
-            final = np.nanmean(history.loss[:, -FINAL_WINDOW:], axis=1)
+        last = history.loss[:, -FINAL_WINDOW:]
+        final = np.where(history.diverged, np.nan, np.nansum(last, axis=1) / np.maximum(np.isfinite(last).sum(1), 1))
         seed_frames.append(pd.DataFrame({"network": name, "seed": lab.seeds, "final_loss": final,
                                          "test_accuracy": test_accuracy, "diverged": history.diverged}))
     probes = pd.concat(probe_frames, ignore_index=True)
     probes = probes[np.isfinite(probes.value)].reset_index(drop=True)
     medians = probes.groupby(["network", "seed", "measure"], sort=False).value.median().unstack("measure")
     per_seed = pd.concat(seed_frames, ignore_index=True).join(medians, on=["network", "seed"])
-    return SmoothnessResult(lab, strength, probes, pd.concat(curve_frames, ignore_index=True), per_seed,
+    return SmoothnessResult(lab, probes, pd.concat(curve_frames, ignore_index=True), per_seed,
                             verdict(per_seed))
 
 
@@ -120,9 +118,10 @@ def loss_curves(loss: np.ndarray, name: str, points: int = 50) -> pd.DataFrame:
     s, steps = loss.shape
     block = max(1, -(-steps // points))
     pad = np.full((s, -steps % block), np.nan)
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
-        blocks = np.nanmean(np.concatenate([loss, pad], axis=1).reshape(s, -1, block), axis=2)
+    padded = np.concatenate([loss, pad], axis=1).reshape(s, -1, block)
+    counts = np.isfinite(padded).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        blocks = np.where(counts > 0, np.nansum(padded, axis=2) / counts, np.nan)  # NaN: a diverged seed
     frame = pd.DataFrame({"network": name, "seed": np.repeat(np.arange(s), blocks.shape[1]),
                           "step": np.tile(np.minimum(np.arange(1, blocks.shape[1] + 1) * block, steps), s),
                           "loss": blocks.ravel()}).dropna()
@@ -143,11 +142,12 @@ def verdict(per_seed: pd.DataFrame) -> Verdict:
             f"{of_seeds(smoother['loss range'], total)} by loss range. Final training loss (median of the last "
             f"{FINAL_WINDOW} steps): no norm {format_number(loss['No norm'], 3)}, BatchNorm "
             f"{format_number(loss['BatchNorm'], 3)} (lower in {of_seeds(lower, total)}), BatchNorm + noise "
-            f"{format_number(loss[NOISY], 3)} (below no norm in {of_seeds(noisy_close, total)}).")
+            f"{format_number(loss[NOISY], 3)} (lower than no norm's in {of_seeds(noisy_close, total)}).")
     smooth = holds(smoother["β-smoothness"], total) and holds(smoother["gradient change"], total)
     if smooth and not holds(lower, total):
-        text += (" Smoother did not mean a lower training loss here: the smoother landscape permits larger steps, "
-                 "but at this learning rate the plain network's rougher one still went lower.")
+        text += (f" Smoother did not reliably mean a lower training loss: BatchNorm ended lower in only "
+                 f"{of_seeds(lower, total)}. A smoother landscape permits larger steps; at one fixed learning rate a "
+                 "rougher one can still be descended as far.")
     elif not smooth:
         text += " At these settings the data do not show BatchNorm smoothing the landscape."
     return Verdict(smooth, text)
