@@ -8,6 +8,7 @@ single view that stretches to its container (phones included), text ≥ 12 px vi
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from lessons.why.covariate_shift import CovariateShiftResult
@@ -22,10 +23,20 @@ from .palette import BAND_OPACITY, DASH, NORM, REFERENCE, color_scale, dash_scal
 HEIGHT = 320
 
 
-def _color(names, legend: bool = True) -> alt.Color:
+def _color(names) -> alt.Color:
     present = [name for name in NORM if name in set(names)]
     return alt.Color("norm:N", title=None, scale=color_scale(NORM, present),
-                     legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3) if legend else None)
+                     legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1))
+
+
+def _decades(values) -> list[float]:
+    """Powers of ten spanning the finite positive values: the ticks of a log axis (labelled, no clutter)."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size == 0:
+        return [1.0]
+    low, high = int(np.floor(np.log10(finite.min()))), int(np.ceil(np.log10(finite.max())))
+    return [10.0**k for k in range(low, high + 1)]
 
 
 def _log_x(field: str, title: str, values, suffix: str = "") -> alt.X:
@@ -38,8 +49,9 @@ def _log_x(field: str, title: str, values, suffix: str = "") -> alt.X:
 def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Scale, value: str = "median",
                      tooltip_format: str = ".3f", y_values=None) -> alt.LayerChart:
     """The median over seeds as a line with points, inside the min–max band over seeds, coloured by norm."""
-    y_axis = alt.Axis(values=list(y_values), format="~g") if y_values is not None else alt.Axis(format="~g",
-                                                                                                tickCount=6)
+    if y_values is None and y_scale.to_dict().get("type") == "log":
+        y_values = _decades(pd.concat([data.low, data.high]))
+    y_axis = alt.Axis(values=list(y_values), format="~g") if y_values is not None else alt.Axis(format="~g")
     color = _color(data.norm)
     x_spec = x.to_dict()
     tooltip = ["norm:N", alt.Tooltip(f"{x_spec['field']}:Q", title=x_spec.get("title")),
@@ -49,7 +61,7 @@ def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Sc
                alt.Tooltip("seeds:Q", title="seeds")]
     base = alt.Chart(data).encode(x=x)
     band = base.mark_area(opacity=BAND_OPACITY).encode(
-        y=alt.Y("low:Q", title=y_title, scale=y_scale, axis=y_axis), y2="high:Q", color=_color(data.norm, False))
+        y=alt.Y("low:Q", title=y_title, scale=y_scale, axis=y_axis), y2="high:Q", color=color)
     line = base.mark_line(point=True, strokeWidth=2.5).encode(y=f"{value}:Q", color=color, tooltip=tooltip)
     return alt.layer(band, line)
 
@@ -105,7 +117,7 @@ def accuracy_chart(result: RegularizationResult) -> alt.TopLevelMixin:
         x=x, y=alt.Y("median:Q", title="accuracy (median over seeds)", scale=alt.Scale(zero=False)),
         color=_color(data.norm), detail="split:N",
         strokeDash=alt.StrokeDash("split:N", title=None, scale=dash_scale(["train", "test"]),
-                                  legend=alt.Legend(orient="top")),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3)),
         tooltip=["norm:N", "split:N", alt.Tooltip("batch_size:Q", title="batch size"),
                  alt.Tooltip("median:Q", format=".1%", title="median"), alt.Tooltip("low:Q", format=".1%"),
                  alt.Tooltip("high:Q", format=".1%")])
@@ -144,7 +156,7 @@ def smoothness_chart(result: SmoothnessResult, measure: str) -> alt.TopLevelMixi
         median="median", low="min", high="max", seeds="count").reset_index()
     chart = _band_and_median(data, alt.X("step:Q", title="training step"), f"{measure} (log; lower: smoother)",
                              alt.Scale(type="log"), tooltip_format=".3g")
-    return _finish(chart, f"{measure.capitalize()} along the gradient")
+    return _finish(chart, f"{measure[0].upper()}{measure[1:]} along the gradient")
 
 
 def loss_curve_chart(result: SmoothnessResult) -> alt.TopLevelMixin:

@@ -60,9 +60,10 @@ def regularization_view(key: str, result) -> None:
 
 def covariate_shift_view(key: str, result) -> None:
     lab = result.lab
-    show("unit_percentiles_chart", key, result, lab.depth, 1, lab.seed)
-    st.caption("The first unit of the last hidden layer, first seed: its input to the ReLU over 256 fixed probe "
-               "points, the 15th–85th percentile band and the median (as Ioffe & Szegedy's Fig. 1).")
+    show("unit_percentiles_chart", key, result, lab.depth, result.unit, lab.seed)
+    st.caption("A typical unit of the last hidden layer (the median drift without normalization), first seed: its "
+               "input to the ReLU over 256 fixed probe points, the 15th–85th percentile band and the median, as "
+               "Ioffe & Szegedy's Fig. 1 shows one.")
     show("gradient_shift_chart", key, result)
     st.latex(r"\frac{\lVert G_i - G_i' \rVert}{\lVert G_i \rVert},\quad G_i' = \nabla_{W_i} L\ \text{after the "
              r"layers below } i \text{ take their step}")

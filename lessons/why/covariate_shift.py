@@ -81,7 +81,8 @@ def gradient_shift(model: Sequential, step: Step) -> list[tuple[int, np.ndarray,
 class CovariateShiftResult:
     """percentiles: norm, seed, layer (1...), unit (1...), step, p15, p50, p85 at every checkpoint.
     drift: per norm and seed, the median drift over all hidden units. shift: norm, seed, step, layer (2 ...
-    output), change (relative ‖G − G′‖), cosine. shift_summary: per norm and seed, median change and cosine."""
+    output), change (relative ‖G − G′‖), cosine. shift_summary: per norm and seed, median change and cosine.
+    unit: a typical unit of the last hidden layer for the first seed (see typical_unit)."""
 
     lab: Lab
     percentiles: pd.DataFrame
@@ -89,6 +90,7 @@ class CovariateShiftResult:
     shift: pd.DataFrame
     shift_summary: pd.DataFrame
     verdict: Verdict
+    unit: int
 
 
 def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> CovariateShiftResult:
@@ -122,18 +124,31 @@ def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> CovariateShiftResul
     shift = shift[np.isfinite(shift.change) & np.isfinite(shift.cosine)].reset_index(drop=True)
     drift = unit_drift(percentiles)
     shift_summary = shift.groupby(["norm", "seed"], sort=False)[["change", "cosine"]].median().reset_index()
-    return CovariateShiftResult(lab, percentiles, drift, shift, shift_summary, verdict(drift, shift_summary))
+    return CovariateShiftResult(lab, percentiles, drift, shift, shift_summary, verdict(drift, shift_summary),
+                                typical_unit(percentiles, lab.depth, lab.seed))
+
+
+def typical_unit(percentiles: pd.DataFrame, layer: int, seed: int) -> int:
+    """The unit of `layer` (first seed) whose drift without normalization is the median of that layer's: a typical
+    unit, as Ioffe & Szegedy's Fig. 1 shows one. Both networks start from the same weights, so unit j is the same
+    unit at step 0 in both."""
+    rows = percentiles[(percentiles.norm == "No norm") & (percentiles.layer == layer) & (percentiles.seed == seed)]
+    drift = _per_unit(rows).droplevel(["norm", "seed", "layer"]).dropna().sort_values()
+    return int(drift.index[len(drift) // 2]) if len(drift) else 1
+
+
+def _per_unit(percentiles: pd.DataFrame) -> pd.Series:
+    first = percentiles[percentiles.step == 0].set_index(["norm", "seed", "layer", "unit"])
+    later = percentiles[percentiles.step > 0].set_index(["norm", "seed", "layer", "unit"])
+    spread = ((first.p85 - first.p15) / 2).replace(0.0, np.nan)
+    moved = (later.p50 - first.p50.reindex(later.index)).abs() / spread.reindex(later.index)
+    return moved.groupby(level=["norm", "seed", "layer", "unit"], sort=False).mean()
 
 
 def unit_drift(percentiles: pd.DataFrame) -> pd.DataFrame:
     """Per norm and seed: the median over units of |p50(t) − p50(0)| / ((p85(0) − p15(0)) / 2), averaged over the
     checkpoints after the first. Columns norm, seed, drift."""
-    first = percentiles[percentiles.step == 0].set_index(["norm", "seed", "layer", "unit"])
-    later = percentiles[percentiles.step > 0].set_index(["norm", "seed", "layer", "unit"])
-    spread = ((first.p85 - first.p15) / 2).replace(0.0, np.nan)
-    moved = (later.p50 - first.p50.reindex(later.index)).abs() / spread.reindex(later.index)
-    per_unit = moved.groupby(level=["norm", "seed", "layer", "unit"], sort=False).mean()
-    return per_unit.groupby(level=["norm", "seed"], sort=False).median().rename("drift").reset_index()
+    return _per_unit(percentiles).groupby(level=["norm", "seed"], sort=False).median().rename("drift").reset_index()
 
 
 def verdict(drift: pd.DataFrame, shift_summary: pd.DataFrame) -> Verdict:

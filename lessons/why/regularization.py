@@ -81,18 +81,23 @@ def verdict(paired: pd.DataFrame) -> Verdict:
         better = int(((group.gap < 0) & (group.test_accuracy > GAIN)).sum())
         shown |= holds(better, total)
         narrowed |= holds(narrower, total)
-        lines.append(f"batch {batch_size}: gap narrower with BatchNorm in {of_seeds(narrower, total)} (median "
-                     f"{format_number(group.gap.median() * 100, 2)} points), test accuracy "
-                     f"{format_number(group.test_accuracy.median() * 100, 2)} points, higher in "
-                     f"{of_seeds(better, total)}")
+        lines.append(f"at batch {batch_size}, BatchNorm's gap was smaller in {of_seeds(narrower, total)} (median "
+                     f"{signed(group.gap.median() * 100)} points) and its test accuracy higher in "
+                     f"{of_seeds(better, total)} (median {signed(group.test_accuracy.median() * 100)} points)")
     total = paired.seed.nunique()
-    text = "BatchNorm minus no norm at " + "; ".join(lines) + "."
+    text = "Against no norm: " + "; ".join(lines) + "."
     if shown:
         text += " At some batch size BatchNorm narrowed the gap and raised test accuracy: a regularizing effect."
     elif narrowed:
-        text += (f" The gap narrowed, but test accuracy did not rise with it in {needed(total)} of {total} seeds: "
+        text += (f" Where the gap narrowed, test accuracy did not rise with it in {needed(total)} of {total} seeds: "
                  "the gap closed from the training side (BatchNorm fitted the training set less), which is not "
                  "better generalization. At these settings the data do not show BatchNorm regularizing.")
     else:
         text += " At these settings the data do not show BatchNorm regularizing: it never narrowed the gap."
     return Verdict(shown, text)
+
+
+def signed(x: float) -> str:
+    """A difference with its sign: +0.70, −1.3, 0."""
+    text = format_number(x, 2)
+    return f"+{text}" if x > 0 else text
