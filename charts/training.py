@@ -67,9 +67,11 @@ def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Sc
 
 
 def _reference(y: float, label: str) -> alt.LayerChart:
-    rule = alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"]).encode(y=alt.datum(y))
-    text = alt.Chart().mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=REFERENCE, fontSize=12).encode(
-        x=alt.value(0), y=alt.datum(y), text=alt.datum(label))
+    """A dashed guide across the chart at y, labelled at its left end."""
+    guide = alt.Chart(pd.DataFrame({"y": [y], "label": [label]}))
+    rule = guide.mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5).encode(y="y:Q")
+    text = guide.mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=REFERENCE, fontSize=12).encode(
+        x=alt.value(0), y="y:Q", text="label:N")
     return alt.layer(rule, text)
 
 

@@ -30,7 +30,7 @@ from lessons.why.lab import (
 )
 
 LR_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
-DEFAULT = Lab(dataset="spirals", n_train=300, depth=4, width=32, batch_size=32, steps=200)
+DEFAULT = Lab(dataset="spirals", n_train=300, depth=4, width=16, batch_size=32, steps=150)
 NORMS = ("none", "batch")
 # Diverged runs and losses above this are drawn at this ceiling (the chart's top), so a band never leaves the axis.
 LOSS_CEILING = 3.0
