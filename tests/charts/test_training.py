@@ -98,3 +98,14 @@ def test_text_is_readable_and_free_of_code_names(charts):
                 title = channel.get("title") if isinstance(channel, dict) else None
                 assert not (isinstance(title, str) and "_" in title), (name, title)
         assert "_" not in spec["title"], name
+
+
+def test_guides_mark_the_trained_threshold_and_chance(charts):
+    def guide_values(spec, datasets, data=None):
+        data = spec.get("data", data)
+        values = [row["y"] for row in datasets[data["name"]]] if spec.get("mark") and mark_type(spec) == "rule" else []
+        for layer in spec.get("layer", []):
+            values += guide_values(layer, datasets, data)
+        return values
+    for name, expected in (("lr", [0.5]), ("init", [0.5]), ("gap", [0.0])):
+        assert guide_values(charts[name], charts[name]["datasets"]) == expected, name
