@@ -8,6 +8,10 @@
 2. Click to charts (server time): the page under AppTest with every cache cleared, so the run trains, builds its
    chart spec and renders, as a first visitor's click does; then a warm rerun (results and specs cached), the cost
    of moving a control that does not retrain.
+3. With --browser (Debian's Chromium): a fresh `streamlit run` server; the server's CPU time and the wall time from
+   opening the page to its chart (nothing cached), then the server's CPU per full rerun (the "r" shortcut) with the
+   result cached, and the same for an empty one-slider page (the floor).
+HOME points at a fresh temporary folder, so the disk cache (~/.streamlit/cache) starts empty and stays untouched.
 Each figure is the median of `--repeats` runs (minimum in parentheses). The machine is shared: the load average is
 printed beside the figures, and the minimum is the least disturbed.
 """
@@ -18,10 +22,12 @@ import argparse
 import os
 import pathlib
 import sys
+import tempfile
 import time
 from dataclasses import replace
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ["HOME"] = tempfile.mkdtemp(prefix="bench-why-")  # before streamlit is imported: an empty disk cache
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -57,10 +63,92 @@ def page_run(warm: bool) -> AppTest:
     return at
 
 
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+FLOOR_PAGE = """import streamlit as st
+st.slider("x", 0, 100, 50, key="x")
+"""
+
+
+def bench_browser(reruns: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, start_server, wait_for_app
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+    floor_dir = pathlib.Path(tempfile.mkdtemp(prefix="floor-"))
+    (floor_dir / "app.py").write_text(FLOOR_PAGE)
+    proc, url = start_server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            cpu, wall = server_cpu(proc.pid), time.perf_counter()
+            page.goto(f"{url}/Why_it_works")
+            wait_for_app(page, timeout=300_000)
+            page.get_by_test_id("stVegaLiteChart").locator("g.mark-line path").first.wait_for(timeout=60_000)
+            print(f"browser, cold server: open to chart {time.perf_counter() - wall:.2f} s wall, "
+                  f"{server_cpu(proc.pid) - cpu:.2f} s of server CPU")
+            print(f"  server CPU per rerun, result cached: {1e3 * rerun_cpu(page, proc.pid, reruns):.0f} ms")
+            floor, floor_url = start_floor(floor_dir)
+            try:
+                page.goto(floor_url)
+                wait_for_app(page)
+                print(f"  floor (one-slider page): {1e3 * rerun_cpu(page, floor.pid, reruns):.0f} ms")
+            finally:
+                floor.terminate()
+            browser.close()
+    finally:
+        proc.terminate()
+
+
+def start_floor(folder: pathlib.Path):
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false"], cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def rerun_cpu(page, pid: int, reruns: int) -> float:
+    """Median server CPU seconds of a full rerun, triggered by Streamlit's "r" shortcut."""
+    from tests.browser.conftest import wait_for_app
+
+    samples = []
+    for _ in range(reruns):
+        cpu = server_cpu(pid)
+        page.locator("body").press("r")
+        page.wait_for_timeout(300)  # the rerun starts (a fast page may already be done)
+        wait_for_app(page)
+        page.wait_for_timeout(200)  # let the server finish sending
+        samples.append(server_cpu(pid) - cpu)
+    return float(np.median(samples))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
+    parser.add_argument("--browser", action="store_true", help="also measure a real server from Chromium")
+    parser.add_argument("--reruns", type=int, default=10)
+    options = parser.parse_args()
+    repeats = options.repeats
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     cpu, wall = timed(lambda: learning_rate.run(), repeats)
@@ -85,6 +173,8 @@ def main() -> None:
         reruns.append(time.perf_counter() - w)
     print(f"click to charts (server, caches cleared): {figure(clicks)}")
     print(f"warm rerun (cached result and spec): {figure(reruns, 'ms')}")
+    if options.browser:
+        bench_browser(options.reruns)
 
 
 if __name__ == "__main__":
