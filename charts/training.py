@@ -83,9 +83,9 @@ def learning_rate_chart(result: LearningRateResult) -> alt.TopLevelMixin:
     """Final training loss against the learning rate (log–log): median over seeds and min–max band per norm.
     Diverged runs sit at the top (LOSS_CEILING); the dashed line is the 'trained' threshold."""
     x = _log_x("lr", "learning rate", LR_GRID)
-    scale = alt.Scale(type="log", domain=[0.01, LOSS_CEILING], clamp=True)
+    scale = alt.Scale(type="log", domain=[0.03, LOSS_CEILING], clamp=True)
     chart = alt.layer(_band_and_median(result.bands, x, "final training loss (log; top: diverged)", scale,
-                                       y_values=(0.01, 0.03, 0.1, 0.3, 1, 3)),
+                                       y_values=(0.03, 0.1, 0.3, 1, 3)),
                       _reference(TRAINED_LOSS, f"trained below {TRAINED_LOSS:g}"))
     return _finish(chart, "Final training loss by learning rate")
 
