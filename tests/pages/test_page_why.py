@@ -33,7 +33,7 @@ def marks(spec: dict) -> set[str]:
 def verdict_of(at) -> str:
     shown = [m.value for m in at.markdown if m.value.startswith("**What it shows.**")]
     assert len(shown) == 1
-    return shown[0].removeprefix("**What it shows.** ")
+    return shown[0].removeprefix("**What it shows.** ").split("\n\n")[0]
 
 
 @pytest.fixture
