@@ -100,8 +100,7 @@ def experiment_section(name: str) -> None:
     experiment = EXPERIMENTS[name]
     st.markdown(f"**Claim.** {experiment.claim}")
     lab = lab_settings(name, experiment.default)
-    st.markdown(f"**Run.** {experiment.run_text} Seeds {lab.seed} to {lab.seed + lab.n_seeds - 1}, "
-                f"{lab.depth} hidden layer{'s' if lab.depth > 1 else ''} of {lab.width}.")
+    st.markdown(f"**Run.** {experiment.run_text} {lab.described}")
     key = run_key(name, lab)
     if key not in approved_runs():
         st.info("These settings have not been trained in this session; they start when you click.")

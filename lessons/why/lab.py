@@ -55,6 +55,12 @@ class Lab:
         return [self.seed + k for k in range(self.n_seeds)]
 
     @property
+    def described(self) -> str:
+        """The seeds and the network in words: "Seeds 0 to 4, 4 hidden layers of 16." """
+        seeds = f"Seed {self.seed}" if self.n_seeds == 1 else f"Seeds {self.seed} to {self.seed + self.n_seeds - 1}"
+        return f"{seeds}, {self.depth} hidden layer{'s' if self.depth > 1 else ''} of {self.width}."
+
+    @property
     def widths(self) -> tuple[int, ...]:
         return (2, *(self.width,) * self.depth, 2)
 

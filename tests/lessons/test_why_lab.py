@@ -20,6 +20,11 @@ DATA = make_dataset("moons", 120, noise=0.1, seed=2)
 TINY = Lab(dataset="moons", n_train=60, depth=2, width=6, steps=12, batch_size=16, n_seeds=3, seed=40)
 
 
+def test_a_lab_describes_its_seeds_and_network():
+    assert TINY.described == "Seeds 40 to 42, 2 hidden layers of 6."
+    assert replace(TINY, n_seeds=1, depth=1).described == "Seed 40, 1 hidden layer of 6."
+
+
 def test_stacked_models_start_from_each_seeds_own_weights_times_the_grid_scale():
     model = stacked_mlp(TINY, "batch", repeats=2, scales=(1.0, 3.0))
     for k, seed in enumerate(TINY.seeds):
