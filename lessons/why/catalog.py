@@ -99,7 +99,8 @@ EXPERIMENTS = {
         "BatchNorm's landscape smoother throughout training.",
         "Smoother does not have to mean a lower loss: a smoother landscape allows larger steps, but at one fixed "
         "learning rate a rougher landscape can still be descended further. The probes use the step's own batch; "
-        "gradient sizes differ between the networks, which β-smoothness (change per unit of step) allows for.",
+        "gradient sizes differ between the networks, which β-smoothness (change per unit of step) allows for. A "
+        "network that barely trains can look smooth too: a plateau is flat.",
         smoothness.DEFAULT, smoothness.run),
 }
 

@@ -153,6 +153,7 @@ def test_verdicts_say_when_the_data_do_not_show_the_claim():
                            "test_accuracy": [0.0, 0.0, 0.01, 0.0, 0.0]})
     verdict = regularization.verdict(paired)
     assert not verdict.shown and "closed from the training side" in verdict.text
+    assert not regularization.verdict(paired.assign(test_accuracy=0.01)).shown  # within the test set's noise
     verdict = regularization.verdict(paired.assign(test_accuracy=0.02))
     assert verdict.shown and "regularizing effect" in verdict.text
 
