@@ -111,3 +111,14 @@ def test_every_setting_has_help_and_the_swept_one_is_absent(small_defaults):
     at = open_page(PAGE, query={"exp": "Regularization"}, timeout=60)
     keys = [w.key for w in at.select_slider]
     assert "reg_epochs" in keys and "reg_batch" not in keys
+
+
+@pytest.mark.parametrize("name", [name for name in catalog.EXPERIMENTS if name != "lr"])
+def test_every_experiments_real_defaults_are_valid_settings(name):
+    """Opened from a link (nothing trains), each experiment's own defaults fit its controls' options and ranges."""
+    at = open_page(PAGE, query={"exp": catalog.EXPERIMENTS[name].title}, timeout=60)
+    assert not at.exception, at.exception[0].message
+    default = catalog.EXPERIMENTS[name].default
+    assert at.slider(key=f"{name}_depth").value == default.depth
+    assert at.select_slider(key=f"{name}_width").value == default.width
+    assert f"{name}_go" in [b.key for b in at.button]
