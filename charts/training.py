@@ -51,7 +51,7 @@ def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Sc
     """The median over seeds as a line with points, inside the min–max band over seeds, coloured by norm."""
     if y_values is None and y_scale.to_dict().get("type") == "log":
         y_values = _decades(pd.concat([data.low, data.high]))
-    y_axis = alt.Axis(values=list(y_values), format="~g") if y_values is not None else alt.Axis(format="~g")
+    y_axis = alt.Axis(values=list(y_values), format="~r") if y_values is not None else alt.Axis()
     color = _color(data.norm)
     x_spec = x.to_dict()
     tooltip = ["norm:N", alt.Tooltip(f"{x_spec['field']}:Q", title=x_spec.get("title")),

@@ -6,7 +6,7 @@ import streamlit as st
 from charts import training as charts
 from charts.spec import vega_lite_spec
 from lessons.why.catalog import EXPERIMENTS, REFERENCES
-from lessons.why.lab import Budget, BudgetExceeded, Lab
+from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab
 from lessons.why.smoothness import MEASURES
 from ui.controls import bound
 from ui.layout import page_setup
@@ -19,7 +19,8 @@ APPROVED = "_why_approved_runs"  # settings the visitor has asked to train (or t
 
 
 def run_key(name: str, lab: Lab) -> str:
-    return f"{name}:{lab!r}"
+    """Names a result exactly: the experiment, its settings and the version of the code that computes it."""
+    return f"{name}:{lab!r}:{CODE_VERSION}"
 
 
 # Finished experiments, kept on disk so the first visitor after a restart pays once. Measured entry sizes (pickled,

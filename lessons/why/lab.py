@@ -9,6 +9,8 @@ and without normalization.
 from __future__ import annotations
 
 import copy
+import hashlib
+import pathlib
 import time
 from dataclasses import dataclass
 
@@ -20,6 +22,20 @@ from bn_core.toy_data import ToyData, make_points
 from lessons.format import format_number
 
 NORM_NAMES = {"none": "No norm", "batch": "BatchNorm", "layer": "LayerNorm"}
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def code_version(root: pathlib.Path = ROOT) -> str:
+    """A digest of the code every result depends on (lessons/why, lessons/training.py, bn_core under `root`): results
+    cached on disk are keyed by it, so a deployment with changed experiments never serves results of the old code."""
+    files = sorted([*root.joinpath("lessons", "why").glob("*.py"), root / "lessons" / "training.py",
+                    *root.joinpath("bn_core").glob("*.py")])
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+
+
+CODE_VERSION = code_version()
 TEST_POINTS = 1000  # a large fresh test set: accuracy steps of 0.1 %, not the 1 % of a quarter of 400 points
 # A run "trained" when it did not diverge and its final training loss (eval mode) is below this; a constant guess
 # scores ln 2 ≈ 0.69.

@@ -13,11 +13,21 @@ from bn_core.nn import SGD, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
 from lessons.training import StackedSGD, Step, fit, next_update
 from lessons.why import covariate_shift, initialization, learning_rate, regularization, smoothness
-from lessons.why.lab import Budget, BudgetExceeded, Lab, clone, linears, stacked_mlp
+from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, clone, code_version, linears, stacked_mlp
 from lessons.why.noise import InjectedNoise, set_replay, with_noise
 
 DATA = make_dataset("moons", 120, noise=0.1, seed=2)
 TINY = Lab(dataset="moons", n_train=60, depth=2, width=6, steps=12, batch_size=16, n_seeds=3, seed=40)
+
+
+def test_the_code_version_follows_the_experiments_source(tmp_path):
+    for name in ("lessons/why/lab.py", "lessons/training.py", "bn_core/nn.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    before = code_version(tmp_path)
+    (tmp_path / "bn_core" / "nn.py").write_text("x = 2\n")
+    assert code_version(tmp_path) != before
+    assert len(CODE_VERSION) == 16
 
 
 def test_a_lab_describes_its_seeds_and_network():
