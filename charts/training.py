@@ -119,7 +119,8 @@ def accuracy_chart(result: RegularizationResult) -> alt.TopLevelMixin:
         x=x, y=alt.Y("median:Q", title="accuracy (median over seeds)", scale=alt.Scale(zero=False)),
         color=_color(data.norm), detail="split:N",
         strokeDash=alt.StrokeDash("split:N", title=None, scale=dash_scale(["train", "test"]),
-                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3)),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3,
+                                                    symbolStrokeColor=REFERENCE)),
         tooltip=["norm:N", "split:N", alt.Tooltip("batch_size:Q", title="batch size"),
                  alt.Tooltip("median:Q", format=".1%", title="median"), alt.Tooltip("low:Q", format=".1%"),
                  alt.Tooltip("high:Q", format=".1%")])

@@ -84,16 +84,18 @@ def verdict(paired: pd.DataFrame) -> Verdict:
         shown |= holds(better, total)
         narrowed |= holds(narrower, total)
         lines.append(f"at batch {batch_size}, BatchNorm's gap was smaller in {of_seeds(narrower, total)} (median "
-                     f"{signed(group.gap.median() * 100)} points) and its test accuracy higher in "
+                     f"{signed(group.gap.median() * 100)} points) and its test accuracy higher by more than "
+                     f"{format_number(GAIN * 100, 2)} points in "
                      f"{of_seeds(better, total)} (median {signed(group.test_accuracy.median() * 100)} points)")
     total = paired.seed.nunique()
     text = "Against no norm: " + "; ".join(lines) + "."
     if shown:
         text += " At some batch size BatchNorm narrowed the gap and raised test accuracy: a regularizing effect."
     elif narrowed:
-        text += (f" Where the gap narrowed, test accuracy did not rise with it in {needed(total)} of {total} seeds: "
-                 "the gap closed from the training side (BatchNorm fitted the training set less), which is not "
-                 "better generalization. At these settings the data do not show BatchNorm regularizing.")
+        text += (f" Where the gap narrowed, test accuracy did not rise with it in the {needed(total)} of {total} "
+                 "seeds a claim needs: the gap closed from the training side (BatchNorm fitted the training set "
+                 "less), which is not better generalization. At these settings the data do not show BatchNorm "
+                 "regularizing.")
     else:
         text += " At these settings the data do not show BatchNorm regularizing: it never narrowed the gap."
     return Verdict(shown, text)
