@@ -1,243 +1,171 @@
-"""Charts of the "Why it works" page: training curves, sweeps, activation drift, loss-landscape probes and
-decision boundaries. Frames come from `lessons.experiments`; one colour per method everywhere
-(`METHOD_COLORS`, plus sky for BatchNorm with injected noise).
+"""Charts of the "Why it works" page: every result is the median over seeds (a line) inside its min–max band.
+
+Pure functions of `lessons.why` results. Normalization kinds are coloured from `palette.NORM`, train/test are
+solid/dashed (`palette.DASH`), bands use `palette.BAND_OPACITY`, guides are `palette.REFERENCE`. Every chart is a
+single view that stretches to its container (phones included), text ≥ 12 px via `palette.readable`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from lessons.experiments import (
-    RunResult,
-    curves_frame,
-    diverged_frame,
-    drift_frame,
-    drift_summary,
-    probes_frame,
-    probes_summary,
-    run_label,
-    shift_frame,
-    summary_frame,
-)
-from lessons.legacy_mlp import MLP
+from lessons.why.covariate_shift import CovariateShiftResult
+from lessons.why.initialization import INIT_GRID, InitializationResult
+from lessons.why.lab import TRAINED_LOSS
+from lessons.why.learning_rate import LOSS_CEILING, LR_GRID, LearningRateResult
+from lessons.why.regularization import RegularizationResult
+from lessons.why.smoothness import SmoothnessResult
 
-from . import METHOD_COLORS, OKABE_ITO, PALETTE, color_scale, zero_rule
-from .spec import vega_lite_spec
+from .palette import BAND_OPACITY, DASH, NORM, REFERENCE, color_scale, dash_scale, readable
 
-RUN_COLORS = {name: METHOD_COLORS[name] for name in ("No norm", "BatchNorm", "LayerNorm")}
-RUN_COLORS["BatchNorm + noise"] = OKABE_ITO["sky"]
-CLASS_COLORS = {"class 0": OKABE_ITO["blue"], "class 1": OKABE_ITO["orange"]}
-# The decision regions in light tints of the class colours (60% white), so the points stay visible on them.
-REGION_COLORS = ("#99C7E0", "#F7F7F7", "#F5D999")
-SPLIT_COLORS = {"train": PALETTE["train"], "test": PALETTE["test"]}
-# The experiments that sweep one setting: the summary column it is in, and its axis title.
-SWEEPS = {"lr": ("lr", "learning rate (log scale)"), "init": ("init_scale", "initial weight scale × He (log scale)")}
-FACET_WIDTH = 180
-FACET_COLUMNS = 4  # panels per row: four fit the page's wide layout at 1400 px
-PANEL_HEIGHT = 170
+HEIGHT = 320
 
 
-def _method_color(frame: pd.DataFrame, legend_title: str | None = None) -> alt.Color:
-    present = {m: c for m, c in RUN_COLORS.items() if m in set(frame["method"])}
-    return alt.Color("method:N", scale=color_scale(present), legend=alt.Legend(title=legend_title, orient="top"))
+def _color(names) -> alt.Color:
+    present = [name for name in NORM if name in set(names)]
+    return alt.Color("norm:N", title=None, scale=color_scale(NORM, present),
+                     legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1))
 
 
-def loss_curves_chart(curves: pd.DataFrame, diverged: pd.DataFrame, facet: str | None = None,
-                      facet_title: str = "") -> alt.TopLevelMixin:
-    """Training loss (log scale) against step, one line per method, in one panel per value of `facet`.
-
-    curves: from `lessons.experiments.curves_frame`. diverged: rows (method, step, <facet>) of runs that
-    diverged, drawn as a dashed rule at that step labelled "diverged at step k".
-    """
-    curves = curves.assign(kind="curve")
-    marks = diverged.assign(kind="diverged", loss=np.nan, label=[f"diverged at step {s}" for s in diverged.step])
-    data = pd.concat([curves, marks], ignore_index=True)
-    color = _method_color(data)
-    line = alt.Chart().mark_line(strokeWidth=2).encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y("loss:Q", title="training loss (log scale)", scale=alt.Scale(type="log")),
-        color=color,
-        tooltip=["method:N", "step:Q", alt.Tooltip("loss:Q", format=".3f"),
-                 alt.Tooltip("accuracy:Q", format=".0%", title="batch accuracy")],
-    ).transform_filter(alt.datum.kind == "curve")
-    rule = alt.Chart().mark_rule(strokeDash=[4, 3], strokeWidth=2).encode(
-        x="step:Q", color=color, tooltip=["method:N", "label:N"]).transform_filter(alt.datum.kind == "diverged")
-    text = alt.Chart().mark_text(align="left", dx=3, baseline="top", fontSize=11).encode(
-        x="step:Q", y=alt.value(4), text="label:N", color=color).transform_filter(alt.datum.kind == "diverged")
-    layered = alt.layer(line, rule, text, data=data)
-    if facet is None:
-        return layered.properties(height=PANEL_HEIGHT + 60, width="container")
-    return layered.properties(width=FACET_WIDTH, height=PANEL_HEIGHT).facet(
-        facet=alt.Facet(f"{facet}:O", title=facet_title, header=alt.Header(labelFontWeight="bold")),
-        columns=FACET_COLUMNS,
-    )
+def _decades(values) -> list[float]:
+    """Powers of ten spanning the finite positive values: the ticks of a log axis (labelled, no clutter)."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size == 0:
+        return [1.0]
+    low, high = int(np.floor(np.log10(finite.min()))), int(np.ceil(np.log10(finite.max())))
+    return [10.0**k for k in range(low, high + 1)]
 
 
-def sweep_chart(summary: pd.DataFrame, x: str, x_title: str) -> alt.HConcatChart:
-    """Final training loss and test accuracy against a swept setting (log x), one line per method.
-
-    summary: from `lessons.experiments.summary_frame`. Runs that diverged have no final values: they are
-    marked ✕ at the top of the loss panel, their tooltip saying at which step.
-    """
-    data = summary.assign(diverged=summary.diverged_at.notna())
-    base = alt.Chart().encode(
-        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log"), axis=alt.Axis(format="~g")),
-        color=_method_color(data),
-        tooltip=["method:N", alt.Tooltip(f"{x}:Q", format="~g", title=x_title),
-                 alt.Tooltip("train_loss:Q", format=".3f", title="final training loss"),
-                 alt.Tooltip("test_accuracy:Q", format=".1%", title="test accuracy"), "status:N"],
-    )
-    loss = base.mark_line(point=True, strokeWidth=2).encode(
-        y=alt.Y("train_loss:Q", title="final training loss (log scale)", scale=alt.Scale(type="log")),
-    ).transform_filter("!datum.diverged")
-    crosses = base.mark_point(shape="cross", size=160, filled=True, angle=45).encode(
-        y=alt.value(6)).transform_filter("datum.diverged")
-    accuracy = base.mark_line(point=True, strokeWidth=2).encode(
-        y=alt.Y("test_accuracy:Q", title="test accuracy (dashed: chance)", scale=alt.Scale(domain=[0, 1])),
-    ).transform_filter("!datum.diverged")
-    chance = alt.Chart().mark_rule(color=PALETTE["true"], strokeDash=[6, 4]).encode(y=alt.datum(0.5))
-    size = {"width": 320, "height": PANEL_HEIGHT + 40}
-    return alt.hconcat(alt.layer(loss, crosses, data=data).properties(title="Final loss (✕: diverged)", **size),
-                       alt.layer(accuracy, chance, data=data).properties(title="Test accuracy", **size))
+def _log_x(field: str, title: str, values, suffix: str = "") -> alt.X:
+    """A log x axis whose ticks are exactly the grid's values, each labelled (0.1, 0.3, 1, 3, 10)."""
+    label = f"format(datum.value, '~g') + '{suffix}'"
+    return alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="log", domain=[min(values), max(values)], nice=False),
+                 axis=alt.Axis(values=list(values), labelExpr=label, grid=False))
 
 
-def batch_chart(summary: pd.DataFrame) -> alt.FacetChart:
-    """Train and test accuracy per batch size, side by side, one panel per method."""
-    data = summary.melt(id_vars=["method", "batch_size", "status"], value_vars=["train_accuracy", "test_accuracy"],
-                        var_name="split", value_name="accuracy")
-    data["split"] = data["split"].str.removesuffix("_accuracy")
-    bars = alt.Chart().mark_bar().encode(
-        x=alt.X("batch_size:O", title="batch size"),
-        xOffset=alt.XOffset("split:N", sort=list(SPLIT_COLORS)),
-        y=alt.Y("accuracy:Q", title="accuracy (eval mode)", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("split:N", scale=color_scale(SPLIT_COLORS), legend=alt.Legend(title=None, orient="top")),
-        tooltip=["method:N", "batch_size:O", "split:N", alt.Tooltip("accuracy:Q", format=".1%"), "status:N"],
-    )
-    chance = alt.Chart().mark_rule(color=PALETTE["true"], strokeDash=[6, 4]).encode(y=alt.datum(0.5))
-    methods = [m for m in RUN_COLORS if m in set(data["method"])]
-    return alt.layer(bars, chance, data=data).properties(width=FACET_WIDTH + 40, height=PANEL_HEIGHT + 20).facet(
-        column=alt.Column("method:N", title=None, sort=methods, header=alt.Header(labelFontWeight="bold")))
+def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Scale, value: str = "median",
+                     tooltip_format: str = ".3f", y_values=None) -> alt.LayerChart:
+    """The median over seeds as a line with points, inside the min–max band over seeds, coloured by norm."""
+    if y_values is None and y_scale.to_dict().get("type") == "log":
+        y_values = _decades(pd.concat([data.low, data.high]))
+    y_axis = alt.Axis(values=list(y_values), format="~r") if y_values is not None else alt.Axis()
+    color = _color(data.norm)
+    x_spec = x.to_dict()
+    tooltip = ["norm:N", alt.Tooltip(f"{x_spec['field']}:Q", title=x_spec.get("title")),
+               alt.Tooltip(f"{value}:Q", title="median over seeds", format=tooltip_format),
+               alt.Tooltip("low:Q", title="lowest seed", format=tooltip_format),
+               alt.Tooltip("high:Q", title="highest seed", format=tooltip_format),
+               alt.Tooltip("seeds:Q", title="seeds")]
+    base = alt.Chart(data).encode(x=x)
+    band = base.mark_area(opacity=BAND_OPACITY).encode(
+        y=alt.Y("low:Q", title=y_title, scale=y_scale, axis=y_axis), y2="high:Q", color=color)
+    line = base.mark_line(point=True, strokeWidth=2.5).encode(y=f"{value}:Q", color=color, tooltip=tooltip)
+    return alt.layer(band, line)
 
 
-def _layer_panels(frame: pd.DataFrame, field: str, title: str, reference: alt.Chart | None,
-                  scale: alt.Scale | None = None) -> alt.FacetChart:
-    line = alt.Chart().mark_line(strokeWidth=2).encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y(f"{field}:Q", title=title, scale=scale or alt.Scale(zero=False)),
-        color=_method_color(frame),
-        tooltip=["method:N", "layer:N", "step:Q", alt.Tooltip(f"{field}:Q", format=".3f")],
-    )
-    layers = [line] if reference is None else [line, reference]
-    layer_names = list(dict.fromkeys(frame["layer"]))
-    return alt.layer(*layers, data=frame).properties(width=FACET_WIDTH, height=PANEL_HEIGHT - 30).facet(
-        facet=alt.Facet("layer:N", title=None, sort=layer_names, header=alt.Header(labelFontWeight="bold")),
-        columns=FACET_COLUMNS)
+def _reference(y: float, label: str) -> alt.LayerChart:
+    """A dashed guide across the chart at y, labelled at its left end."""
+    guide = alt.Chart(pd.DataFrame({"y": [y], "label": [label]}))
+    rule = guide.mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5).encode(y="y:Q")
+    text = guide.mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=REFERENCE, fontSize=12).encode(
+        x=alt.value(0), y="y:Q", text="label:N")
+    return alt.layer(rule, text)
 
 
-def drift_chart(drift: pd.DataFrame) -> alt.VConcatChart:
-    """Mean (with the zero line) and standard deviation of each layer's pre-activations against step,
-    one column per layer. drift: from `lessons.experiments.drift_frame`."""
-    return alt.vconcat(
-        _layer_panels(drift, "mean", "mean of pre-activations", zero_rule("y")),
-        _layer_panels(drift, "std", "spread (std) of pre-activations", None),
-    )
+def _finish(chart: alt.TopLevelMixin, title: str) -> alt.TopLevelMixin:
+    return readable(chart.properties(width="container", height=HEIGHT, title=title))
 
 
-def shift_chart(shift: pd.DataFrame) -> alt.VConcatChart:
-    """Santurkar et al.'s gradient-based covariate shift per layer against step: cosine between a layer's
-    gradient before and after the layers below it update (1: unchanged), and the size of the change.
-    shift: from `lessons.experiments.shift_frame`."""
-    return alt.vconcat(
-        _layer_panels(shift, "cosine", "cos(G, G′)  (1 = no shift)", None, alt.Scale(domain=[-1, 1])),
-        _layer_panels(shift, "l2", "‖G − G′‖", None, alt.Scale(type="log")),
-    )
+def learning_rate_chart(result: LearningRateResult) -> alt.TopLevelMixin:
+    """Final training loss against the learning rate (log–log): median over seeds and min–max band per norm.
+    Diverged runs sit at the top (LOSS_CEILING); the dashed line is the 'trained' threshold."""
+    x = _log_x("lr", "learning rate", LR_GRID)
+    scale = alt.Scale(type="log", domain=[0.03, LOSS_CEILING], clamp=True)
+    chart = alt.layer(_band_and_median(result.bands, x, "final training loss (log; top: diverged)", scale,
+                                       y_values=(0.03, 0.1, 0.3, 1, 3)),
+                      _reference(TRAINED_LOSS, f"trained below {TRAINED_LOSS:g}"))
+    return _finish(chart, "Final training loss by learning rate")
 
 
-def smoothness_chart(probes: pd.DataFrame) -> alt.FacetChart:
-    """The three landscape measures against step (log y), one panel per measure, one line per method.
-    probes: from `lessons.experiments.probes_frame`."""
-    measures = list(dict.fromkeys(probes["measure"]))
-    line = alt.Chart().mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(type="log")),
-        color=_method_color(probes),
-        tooltip=["method:N", "measure:N", "step:Q", alt.Tooltip("value:Q", format=".3g"),
-                 alt.Tooltip("loss_min:Q", format=".3f", title="lowest loss along the step"),
-                 alt.Tooltip("loss_max:Q", format=".3f", title="highest loss along the step")],
-    )
-    return alt.layer(line, data=probes).properties(width=FACET_WIDTH + 40, height=PANEL_HEIGHT).facet(
-        column=alt.Column("measure:N", title=None, sort=measures, header=alt.Header(labelFontWeight="bold")),
-    ).resolve_scale(y="independent")
+def initialization_chart(result: InitializationResult) -> alt.TopLevelMixin:
+    """Test accuracy against the initial weight scale (× He): median and band per norm, chance dashed."""
+    x = _log_x("scale", "initial weight scale (× He)", INIT_GRID, suffix="×")
+    chart = alt.layer(_band_and_median(result.bands, x, "test accuracy", alt.Scale(domain=[0.4, 1.0]),
+                                       tooltip_format=".1%"),
+                      _reference(0.5, "chance"))
+    return _finish(chart, "Test accuracy by initial weight scale")
 
 
-def decision_chart(grid: pd.DataFrame, points: pd.DataFrame, title: str) -> alt.LayerChart:
-    """The probability of class 1 on a grid as coloured cells (blue: class 0, orange: class 1), with the
-    data points on top (circles: train, diamonds: test). grid: `decision_frame`; points: `points_frame`."""
-    domain = [float(min(grid.x.min(), points.x.min())), float(max(grid.x2.max(), points.x.max()))]
-    range_y = [float(min(grid.y.min(), points.y.min())), float(max(grid.y2.max(), points.y.max()))]
-    x = alt.X("x:Q", title="x₁", scale=alt.Scale(domain=domain, nice=False))
-    y = alt.Y("y:Q", title="x₂", scale=alt.Scale(domain=range_y, nice=False))
-    cells = alt.Chart(grid).mark_rect().encode(
-        x=x, x2="x2:Q", y=y, y2="y2:Q",
-        color=alt.Color("p:Q", title="P(class 1)", scale=alt.Scale(domain=[0, 0.5, 1], range=list(REGION_COLORS))),
-        tooltip=[alt.Tooltip("p:Q", format=".2f", title="P(class 1)")],
-    )
-    shape = alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"], range=["circle", "diamond"]),
-                      legend=alt.Legend(title=None, orient="bottom", symbolFillColor=PALETTE["true"],
-                                        symbolStrokeColor=PALETTE["true"]))
-    dots = alt.Chart(points).mark_point(size=30, filled=True, strokeWidth=0.8).encode(
-        x=x, y=y, shape=shape,
-        fill=alt.Fill("label:N", scale=color_scale(CLASS_COLORS), legend=alt.Legend(title=None, orient="bottom")),
-        stroke=alt.value("#333333"),
-        tooltip=["label:N", "split:N", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".2f")],
-    )
-    return alt.layer(cells, dots).properties(title=title, width=430, height=470).resolve_scale(color="independent")
+def regularization_chart(result: RegularizationResult) -> alt.TopLevelMixin:
+    """The generalization gap (train − test accuracy, in points) against batch size: median and band per norm."""
+    data = result.bands[result.bands.measure == "gap"].copy()
+    data[["median", "low", "high"]] *= 100
+    x = _log_x("batch_size", "batch size (same number of epochs each)", sorted(set(data.batch_size)))
+    chart = alt.layer(_band_and_median(data, x, "gap: train − test accuracy (points)", alt.Scale(zero=True),
+                                       tooltip_format=".1f"),
+                      _reference(0.0, "no gap"))
+    return _finish(chart, "Generalization gap by batch size")
 
 
-@dataclass(frozen=True)
-class ExperimentView:
-    """What a page shows of a finished experiment: one summary row, label and trained model per run (the
-    model draws its decision boundary), Vega-Lite chart specs (see `vega_lite_spec`), and extra tables:
-    "drift" and "shift" (drift experiment), "probes" (smooth)."""
+def accuracy_chart(result: RegularizationResult) -> alt.TopLevelMixin:
+    """Train (solid) and test (dashed) accuracy against batch size, median per norm."""
+    data = result.bands[result.bands.measure != "gap"].copy()
+    data["split"] = data.measure.map({"train_accuracy": "train", "test_accuracy": "test"})
+    x = _log_x("batch_size", "batch size", sorted(set(data.batch_size)))
+    line = alt.Chart(data).mark_line(point=True, strokeWidth=2.5).encode(
+        x=x, y=alt.Y("median:Q", title="accuracy (median over seeds)", scale=alt.Scale(zero=False)),
+        color=_color(data.norm), detail="split:N",
+        strokeDash=alt.StrokeDash("split:N", title=None, scale=dash_scale(["train", "test"]),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3,
+                                                    symbolStrokeColor=REFERENCE)),
+        tooltip=["norm:N", "split:N", alt.Tooltip("batch_size:Q", title="batch size"),
+                 alt.Tooltip("median:Q", format=".1%", title="median"), alt.Tooltip("low:Q", format=".1%"),
+                 alt.Tooltip("high:Q", format=".1%")])
+    return _finish(line, "Train and test accuracy")
 
-    summary: pd.DataFrame
-    labels: tuple[str, ...]
-    models: tuple[MLP, ...]
-    charts: tuple[dict, ...]
-    tables: dict[str, pd.DataFrame]
+
+def unit_percentiles_chart(result: CovariateShiftResult, layer: int, unit: int, seed: int) -> alt.TopLevelMixin:
+    """One unit's input to its ReLU over the fixed probe inputs through training, as Ioffe & Szegedy's Fig. 1:
+    the 15th–85th percentile band and the median, with and without BatchNorm."""
+    p = result.percentiles
+    data = p[(p.layer == layer) & (p.unit == unit) & (p.seed == seed)]
+    base = alt.Chart(data).encode(x=alt.X("step:Q", title="training step"), color=_color(data.norm))
+    band = base.mark_area(opacity=BAND_OPACITY).encode(
+        y=alt.Y("p15:Q", title="the unit's input (15th, 50th, 85th percentile)"), y2="p85:Q")
+    line = base.mark_line(strokeWidth=2.5).encode(
+        y="p50:Q", tooltip=["norm:N", "step:Q", alt.Tooltip("p15:Q", format=".3f", title="15th percentile"),
+                            alt.Tooltip("p50:Q", format=".3f", title="median"),
+                            alt.Tooltip("p85:Q", format=".3f", title="85th percentile")])
+    return _finish(alt.layer(band, line), f"Layer {layer}, unit {unit}, seed {seed}: its input over training")
 
 
-def experiment_view(results: Sequence[RunResult], experiment: str) -> ExperimentView:
-    """The charts and tables of `experiment` (a key of lessons.experiments.EXPERIMENTS) from its results.
+def gradient_shift_chart(result: CovariateShiftResult) -> alt.TopLevelMixin:
+    """Santurkar et al.'s ‖G − G′‖ / ‖G‖ against step: per seed the median over layers, then median and band."""
+    per_seed = result.shift.groupby(["norm", "seed", "step"], sort=False).change.median().reset_index()
+    data = per_seed.groupby(["norm", "step"], sort=False).change.agg(
+        median="median", low="min", high="max", seeds="count").reset_index()
+    x = alt.X("step:Q", title="training step")
+    chart = _band_and_median(data, x, "‖G − G′‖ / ‖G‖ (log)", alt.Scale(type="log"))
+    return _finish(chart, "Gradient change when the layers below step first")
 
-    lr, init: the sweep above the loss curves, one chart. batch: accuracies, then loss curves.
-    drift: pre-activation statistics, then gradient-based covariate shift. smooth: loss curves, then the
-    landscape probes. A chart of probes is left out when every run diverged before its first probe.
-    """
-    summary = summary_frame(results)
-    labels = tuple(run_label(r.spec, experiment) for r in results)
-    curves, diverged = curves_frame(results), diverged_frame(results)
-    tables: dict[str, pd.DataFrame] = {}
-    if experiment in SWEEPS:
-        varied, title = SWEEPS[experiment]
-        charts = [alt.vconcat(sweep_chart(summary, varied, title),
-                              loss_curves_chart(curves, diverged, facet=varied, facet_title=title))]
-    elif experiment == "batch":
-        charts = [batch_chart(summary), loss_curves_chart(curves, diverged, facet="batch_size",
-                                                          facet_title="batch size")]
-    elif experiment == "drift":
-        shift = shift_frame(results)
-        charts = [drift_chart(drift_frame(results))] + ([] if shift.empty else [shift_chart(shift)])
-        tables["drift"] = drift_summary(results)
-        tables["shift"] = shift.groupby(["method", "layer"], sort=False)[["cosine", "l2"]].median().reset_index()
-    else:
-        probes = probes_frame(results)
-        charts = [loss_curves_chart(curves, diverged)] + ([] if probes.empty else [smoothness_chart(probes)])
-        tables["probes"] = probes_summary(results)
-    return ExperimentView(summary, labels, tuple(r.model for r in results), tuple(vega_lite_spec(c) for c in charts),
-                          tables)
+
+def smoothness_chart(result: SmoothnessResult, measure: str) -> alt.TopLevelMixin:
+    """One landscape measure against step (log y): median over seeds and band, per network."""
+    p = result.probes[result.probes.measure == measure].rename(columns={"network": "norm"})
+    data = p.groupby(["norm", "step"], sort=False).value.agg(
+        median="median", low="min", high="max", seeds="count").reset_index()
+    chart = _band_and_median(data, alt.X("step:Q", title="training step"), f"{measure} (log; lower: smoother)",
+                             alt.Scale(type="log"), tooltip_format=".3g")
+    return _finish(chart, f"{measure[0].upper()}{measure[1:]} along the gradient")
+
+
+def loss_curve_chart(result: SmoothnessResult) -> alt.TopLevelMixin:
+    """Training loss (block means, log y) against step: median over seeds and band, per network."""
+    data = result.curves.rename(columns={"network": "norm"})
+    chart = _band_and_median(data, alt.X("step:Q", title="training step"), "training loss (log)",
+                             alt.Scale(type="log"))
+    return _finish(chart, "Training loss")
+

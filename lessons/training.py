@@ -8,7 +8,7 @@ step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,7 @@ class Step:
     """What a training step saw, handed to `fit`'s on_step hook after the backward and before the update.
 
     x: (S, b, D) inputs, y: (S, b) labels, loss: (S,), grads: as model.parameters(), active: (S,) bool.
+    optimizer: the SGD about to take this step (`optimizer.update(grads)` is the step it will take).
     """
 
     step: int
@@ -51,6 +52,48 @@ class Step:
     loss: np.ndarray
     grads: list[np.ndarray]
     active: np.ndarray
+    optimizer: SGD | None = None
+
+
+class StackedSGD(SGD):
+    """SGD with one learning rate per model: lr (S,) scales model s's step (PyTorch's SGD for each model).
+
+    Lets runs that differ only in their learning rate train as one stack (a learning-rate sweep in one call).
+    """
+
+    def __init__(self, parameters: list[np.ndarray], lr: Sequence[float], momentum: float = 0.0,
+                 weight_decay: float = 0.0):
+        lr = np.asarray(lr, dtype=np.float64)
+        if lr.ndim != 1 or not np.all(np.isfinite(lr) & (lr > 0)):
+            raise ValueError(f"the learning rates must be positive numbers, one per model; got {lr}")
+        super().__init__(parameters, 1.0, momentum=momentum, weight_decay=weight_decay)
+        self.lr = lr
+        self._lr_shaped = [lr.reshape((-1,) + (1,) * (p.ndim - 1)) for p in parameters]
+
+    def step(self, grads: list[np.ndarray], active: np.ndarray | None = None) -> None:
+        frozen = active is not None and not active.all()
+        with np.errstate(over="ignore", invalid="ignore"):
+            for p, v, g, lr in zip(self.parameters, self.velocity, grads, self._lr_shaped, strict=True):
+                g = g + self.weight_decay * p if self.weight_decay else g
+                v *= self.momentum
+                v += g
+                update = lr * v
+                if frozen:
+                    update *= active.reshape(lr.shape)
+                p -= update
+
+
+def next_update(optimizer: SGD, grads: list[np.ndarray]) -> list[np.ndarray]:
+    """The change p_new − p that `optimizer.step(grads)` would make to each parameter, momentum and weight decay
+    included, without taking it: −lr·(momentum·v + grad + weight_decay·p)."""
+    lr = np.asarray(optimizer.lr, dtype=np.float64)
+    updates = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for p, v, g in zip(optimizer.parameters, optimizer.velocity, grads, strict=True):
+            g = g + optimizer.weight_decay * p if optimizer.weight_decay else g
+            scale = lr.reshape((-1,) + (1,) * (p.ndim - 1)) if lr.ndim else lr
+            updates.append(-scale * (optimizer.momentum * v + g))
+    return updates
 
 
 def batch_indices(n: int, batch_size: int, steps: int, seeds: list[int]) -> np.ndarray:
@@ -73,16 +116,18 @@ def _squared_norm(grads: list[np.ndarray]) -> np.ndarray:
         return sum(np.square(g).reshape(g.shape[0], -1).sum(axis=1) for g in grads)
 
 
-def fit(model: Module, x: np.ndarray, y: np.ndarray, *, lr: float, steps: int, batch_size: int, seeds: list[int],
-        momentum: float = 0.0, weight_decay: float = 0.0, on_step: Callable[[Module, Step], None] | None = None,
-        max_loss: float = DIVERGED_LOSS) -> Run:
+def fit(model: Module, x: np.ndarray, y: np.ndarray, *, lr: float | Sequence[float], steps: int, batch_size: int,
+        seeds: list[int], momentum: float = 0.0, weight_decay: float = 0.0,
+        on_step: Callable[[Module, Step], None] | None = None, max_loss: float = DIVERGED_LOSS) -> Run:
     """Train `model` (S stacked networks, S = len(seeds)) in place with SGD on x (N, D), y (N,) shared by all models.
 
+    lr: one learning rate, or one per model (S,) (StackedSGD).
     on_step(model, step) runs after each step's backward and before its update (e.g. to probe the loss landscape).
     """
     batches = batch_indices(len(y), batch_size, steps, seeds)
     s = len(seeds)
-    optimizer = SGD(model.parameters(), lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer_class = SGD if np.ndim(lr) == 0 else StackedSGD
+    optimizer = optimizer_class(model.parameters(), lr, momentum=momentum, weight_decay=weight_decay)
     loss_log = np.full((s, steps), np.nan)
     accuracy_log = np.full((s, steps), np.nan)
     diverged_at = np.zeros(s, dtype=int)
@@ -102,7 +147,7 @@ def fit(model: Module, x: np.ndarray, y: np.ndarray, *, lr: float, steps: int, b
         loss_log[active, t] = loss[active]
         accuracy_log[active, t] = (logits.argmax(axis=2) == yb).mean(axis=1)[active]
         if on_step is not None:
-            on_step(model, Step(t + 1, xb, yb, loss, grads, active))
+            on_step(model, Step(t + 1, xb, yb, loss, grads, active, optimizer))
         if not active.any():
             break
         optimizer.step(grads, active)

@@ -1,140 +1,124 @@
-"""The "Why it works" page under AppTest: every experiment runs from a link at a small size, the numbers shown
-are those of an independent run, divergence and bad settings are reported, big experiments wait for a click."""
+"""The "Why it works" page under AppTest: the default experiment runs on open and shows its computed verdict; every
+other experiment waits for a click and then runs (at small sizes here); a run over its CPU budget stops and says
+what to lower."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
 
-import numpy as np
-import pandas as pd
 import pytest
 
-import lessons.experiments
-from lessons.experiments import EXPERIMENTS, DataSpec, RunSpec, drift_summary, plan, run, run_all
-from lessons.legacy_mlp import TrainConfig
+import lessons.why.lab
+from lessons.why import catalog, learning_rate
 from tests.pages.conftest import open_page
 
 PAGE = "pages/6_Why_it_works.py"
-SMALL = {"steps": "100", "n": "100"}
-CHARTS = {"lr": 2, "init": 2, "batch": 3, "drift": 3, "smooth": 3}  # including the decision boundary
+CHARTS = {"lr": 1, "init": 1, "reg": 2, "shift": 2, "smooth": 2}
 
 
 def specs_of(at) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
 
 
-def test_default_experiment_shows_what_an_independent_run_gives():
-    at = open_page(PAGE, timeout=60)
+def marks(spec: dict) -> set[str]:
+    """Every mark type in a spec and its layers."""
+    mark = spec.get("mark")
+    found = {mark if isinstance(mark, str) else mark["type"]} if mark else set()
+    for layer in spec.get("layer", []):
+        found |= marks(layer)
+    return found
+
+
+def verdict_of(at) -> str:
+    shown = [m.value for m in at.markdown if m.value.startswith("**What it shows.**")]
+    assert len(shown) == 1
+    return shown[0].removeprefix("**What it shows.** ").split("\n\n")[0]
+
+
+@pytest.fixture
+def small_defaults(monkeypatch):
+    """Every experiment's defaults shrunk (2 seeds, a few steps), so a page test trains in a fraction of a second."""
+    for name, experiment in catalog.EXPERIMENTS.items():
+        tiny = replace(experiment.default, n_train=32, width=8, depth=2, n_seeds=2,
+                       steps=20 if name == "reg" else 50)
+        monkeypatch.setitem(catalog.EXPERIMENTS, name, replace(experiment, default=tiny))
+
+
+def test_default_experiment_runs_on_open_and_its_verdict_is_computed_from_an_independent_run():
+    at = open_page(PAGE, timeout=120)
     assert not at.exception
     assert at.segmented_control(key="exp").value == "lr"
-    table = at.dataframe[0].value
-    assert len(table) == 14 and table.method.tolist()[:2] == ["No norm", "BatchNorm"]
-    base = RunSpec(DataSpec("spirals", 400, 0.1, 0), hidden=(32, 32), train=TrainConfig(lr=0.1, steps=400))
-    for norm, row in (("none", 4), ("batch", 5)):  # the runs at lr 0.1
-        expected = run(replace(base, norm=norm))
-        assert table.lr[row] == 0.1
-        assert table.test_accuracy[row] == f"{expected.test_accuracy:.1%}"
-        assert table.train_accuracy[row] == f"{expected.train_accuracy:.1%}"
-        assert table.train_loss[row] == f"{expected.train_loss:.3f}"
-    accuracy = pd.to_numeric(table.test_accuracy.str.rstrip("%"), errors="coerce") / 100  # "—": diverged
-    best = {m.label.split(":")[0]: m.value for m in at.metric[:2]}
-    assert best == {method: f"{accuracy[table.method == method].max():.0%}" for method in ("No norm", "BatchNorm")}
-    assert table.status.tolist()[-2] == "diverged at step 7"  # lr 10 blows up the plain network
-    sweep, boundary = specs_of(at)
-    assert len(sweep["vconcat"]) == 2 and sweep["vconcat"][1]["facet"]["field"] == "lr"
-    assert at.selectbox(key="run").value == "BatchNorm, lr 0.1"
-    assert boundary["title"] == "BatchNorm, lr 0.1: P(class 1)"
-    assert not at.get("progress") or all(not el.proto.value for el in at.get("progress"))
+    (spec,) = specs_of(at)
+    assert {"area", "line"} <= marks(spec)  # the seed band and the median
+    expected = learning_rate.run(learning_rate.DEFAULT)
+    assert verdict_of(at) == expected.verdict.text
+    assert "5 of 5 seeds" in verdict_of(at) or "4 of 5 seeds" in verdict_of(at)
+    assert not at.get("button") or "lr_go" not in [b.key for b in at.button]
+    assert any("References" in e.label for e in at.expander)
 
 
-@pytest.mark.parametrize("experiment", list(EXPERIMENTS))
-def test_every_experiment_runs_from_a_link_at_a_small_size(experiment):
-    query = SMALL | {"exp": EXPERIMENTS[experiment], "norms": ["No norm", "BatchNorm", "LayerNorm"]}
-    at = open_page(PAGE, query=query, timeout=60)
+@pytest.mark.parametrize("name", list(catalog.EXPERIMENTS))
+def test_every_experiment_from_a_link_waits_for_a_click_then_runs(name, small_defaults):
+    at = open_page(PAGE, query={"exp": catalog.EXPERIMENTS[name].title}, timeout=60)
+    assert not at.exception
+    assert at.segmented_control(key="exp").value == name
+    if name != "lr":  # a link alone starts nothing but the default experiment
+        assert not at.get("vega_lite_chart")
+        assert at.info[0].value.startswith("These settings have not been trained")
+        at.button(key=f"{name}_go").click().run()
     assert not at.exception, at.exception[0].message
-    assert at.segmented_control(key="exp").value == experiment
-    assert len(at.get("vega_lite_chart")) == CHARTS[experiment]
-    assert not at.error and not at.warning
-    runs = at.selectbox(key="run").options
-    methods = {"No norm", "BatchNorm", "BatchNorm + noise"} if experiment == "smooth" else {
-        "No norm", "BatchNorm", "LayerNorm"}
-    assert {label.split(",")[0] for label in runs} == methods
-    at.selectbox(key="run").set_value(runs[-1]).run()
+    specs = specs_of(at)
+    assert len(specs) == CHARTS[name]
+    assert all({"line"} <= marks(s) for s in specs)
+    assert verdict_of(at)
+    assert not at.error
+
+
+def test_choosing_an_experiment_is_the_click_that_starts_it(small_defaults):
+    at = open_page(PAGE, timeout=60)
+    at.segmented_control(key="exp").set_value("smooth").run()
     assert not at.exception
-    assert specs_of(at)[-1]["title"] == f"{runs[-1]}: P(class 1)"
+    assert len(specs_of(at)) == 2 and "smooth_go" not in [b.key for b in at.button]
+    at.segmented_control(key="smooth_measure").set_value("loss range").run()
+    assert specs_of(at)[0]["title"] == "Loss range along the gradient"
 
 
-def test_a_link_reproduces_the_settings_and_the_numbers():
-    query = {"exp": "Covariate shift", "ds": "XOR blobs", "noise": "0.2", "n": "200", "seed": "3", "depth": "3",
-             "width": "16", "lr": "0.3", "batch": "16", "steps": "100", "mom": "0.5"}
-    at = open_page(PAGE, query=query, timeout=60)
-    assert not at.exception
-    assert (at.selectbox(key="ds").value, at.slider(key="noise").value, at.select_slider(key="n").value,
-            at.number_input(key="seed").value, at.slider(key="depth").value, at.select_slider(key="width").value,
-            at.select_slider(key="lr").value, at.select_slider(key="batch").value, at.slider(key="mom").value) == (
-        "xor", 0.2, 200, 3, 3, 16, 0.3, 16, 0.5)
-    base = RunSpec(DataSpec("xor", 200, 0.2, 3), hidden=(16,) * 3,
-                   train=TrainConfig(lr=0.3, steps=100, batch_size=16, momentum=0.5, seed=3))
-    expected = drift_summary(run_all(plan("drift", base, ("none", "batch")))).round(3)
-    shown = at.dataframe[0].value
-    np.testing.assert_array_equal(shown.method, expected.method)
-    np.testing.assert_allclose(shown[["mean_end", "std_end"]], expected[["mean_end", "std_end"]])
-
-
-def test_divergence_is_reported_as_a_step_never_as_an_exception():
-    query = {"exp": "Initialization", "ds": "Moons", "n": "200", "depth": "4", "width": "16", "lr": "1",
-             "steps": "100"}
-    at = open_page(PAGE, query=query, timeout=60)
-    assert not at.exception
-    table = at.dataframe[0].value
-    diverged = table[table.status.str.startswith("diverged at step")]
-    assert set(diverged.method) == {"No norm"} and (diverged.init_scale >= 3).all()
-    assert (diverged.test_accuracy == "—").all() and (diverged.train_loss == "—").all()
-    assert "diverged" in at.metric[0].delta
-    assert table.status[table.method == "BatchNorm"].eq("trained").all()
-    label = "No norm, init 10×"
-    at.selectbox(key="run").set_value(label).run()
-    assert not at.exception
-    step = table.status[(table.method == "No norm") & (table.init_scale == 10)].item().split()[-1]
-    assert at.warning[0].value.startswith(f"This run diverged at step {step}")
-    assert len(at.get("vega_lite_chart")) == 2
-
-
-def test_comparing_nothing_says_what_to_do():
-    at = open_page(PAGE, query=SMALL | {"exp": "Covariate shift"}, timeout=60)
-    at.button_group(key="norms").set_value([]).run()
-    assert not at.exception
-    assert at.warning[0].value == "Choose at least one normalization to compare."
+def test_a_changed_setting_waits_for_a_click(small_defaults):
+    at = open_page(PAGE, timeout=60)
+    assert len(specs_of(at)) == 1
+    at.slider(key="lr_depth").set_value(3).run()
     assert not at.get("vega_lite_chart")
+    at.button(key="lr_go").click().run()
+    assert not at.exception and len(specs_of(at)) == 1
+    assert "3 hidden layers of 8" in " ".join(m.value for m in at.markdown)
 
 
-def test_big_experiments_wait_for_a_click_and_huge_ones_are_refused(monkeypatch):
-    monkeypatch.setattr(lessons.experiments, "estimated_seconds", lambda specs: 10.0)
-    at = open_page(PAGE, query=SMALL | {"exp": "Smoothness"}, timeout=60)
+def test_a_run_over_its_cpu_budget_stops_and_says_what_to_lower(small_defaults, monkeypatch):
+    monkeypatch.setattr(lessons.why.lab, "CPU_BUDGET_SECONDS", 0.0)
+    at = open_page(PAGE, query={"exp": "Initialization", "init_seed": "7"}, timeout=60)
+    at.button(key="init_go").click().run()
     assert not at.exception and not at.get("vega_lite_chart")
-    assert at.info[0].value.startswith("3 networks, about 10 s of training")
-    at.button(key="go").click().run()
-    assert not at.exception and len(at.get("vega_lite_chart")) == 3
-    at.run()  # approved once: reruns keep showing it
-    assert len(at.get("vega_lite_chart")) == 3
-    monkeypatch.setattr(lessons.experiments, "estimated_seconds", lambda specs: 1000.0)
-    at.run()
-    assert not at.get("vega_lite_chart") and "go" not in [b.key for b in at.button]
-    assert "more than the 40 s this page allows" in at.warning[0].value
+    assert "past this page's budget of 0 s of CPU" in at.warning[0].value
+    assert "Lower the steps" in at.warning[0].value
 
 
-def test_the_smoothness_preset_moves_depth_and_learning_rate():
-    at = open_page(PAGE, query=SMALL | {"exp": "Smoothness"}, timeout=60)
-    assert at.slider(key="shift").value == 0.5
-    at.button(key="preset").click().run()
-    assert not at.exception
-    assert (at.slider(key="depth").value, at.select_slider(key="lr").value) == (4, 0.3)
-    assert at.selectbox(key="run").options == ["No norm", "BatchNorm", "BatchNorm + noise"]
+def test_every_setting_has_help_and_the_swept_one_is_absent(small_defaults):
+    at = open_page(PAGE, query={"exp": "Learning rate"}, timeout=60)
+    keys = [w.key for w in (*at.slider, *at.select_slider, *at.selectbox, *at.number_input)]
+    assert "lr_lr" not in keys and "lr_batch" in keys
+    assert all(w.help for w in (*at.slider, *at.select_slider, *at.selectbox, *at.number_input, *at.button))
+    at = open_page(PAGE, query={"exp": "Regularization"}, timeout=60)
+    keys = [w.key for w in at.select_slider]
+    assert "reg_epochs" in keys and "reg_batch" not in keys
 
 
-def test_the_swept_setting_is_disabled_and_help_is_everywhere():
-    at = open_page(PAGE, query=SMALL | {"exp": "Batch size"}, timeout=60)
-    assert at.select_slider(key="batch").disabled
-    assert not at.select_slider(key="lr").disabled
-    assert all(w.help for w in (*at.slider, *at.select_slider, *at.selectbox, *at.button))
+@pytest.mark.parametrize("name", [name for name in catalog.EXPERIMENTS if name != "lr"])
+def test_every_experiments_real_defaults_are_valid_settings(name):
+    """Opened from a link (nothing trains), each experiment's own defaults fit its controls' options and ranges."""
+    at = open_page(PAGE, query={"exp": catalog.EXPERIMENTS[name].title}, timeout=60)
+    assert not at.exception, at.exception[0].message
+    default = catalog.EXPERIMENTS[name].default
+    assert at.slider(key=f"{name}_depth").value == default.depth
+    assert at.select_slider(key=f"{name}_width").value == default.width
+    assert f"{name}_go" in [b.key for b in at.button]
