@@ -12,6 +12,7 @@ Probes run on a copy of the network, so training (and BatchNorm's running statis
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from bn_core.nn import Linear, Module, ReLU, Sequential, Tanh, softmax_cross_entropy
 from lessons.format import format_number
 from lessons.training import Step, fit, next_update
-from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, clone, holds, lab_data, of_seeds, stacked_mlp
+from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, holds, lab_data, of_seeds, stacked_mlp
 
 DEFAULT = Lab(dataset="spirals", n_train=300, depth=4, width=32, lr=0.05, momentum=0.9, batch_size=32, steps=300)
 NORMS = ("none", "batch")
@@ -32,7 +33,7 @@ PERCENTILES = (15, 50, 85)
 def unit_inputs(model: Sequential, x: np.ndarray) -> list[np.ndarray]:
     """Each hidden block's input to its activation, (S, N, width) per block, for inputs x (S, N, D), computed on a
     copy in training mode (so BatchNorm normalizes over x, and the model's running statistics are untouched)."""
-    probe = clone(model)
+    probe = copy.deepcopy(model)
     probe(x)
     layers = probe.layers
     return [layers[i - 1].out for i, m in enumerate(layers) if isinstance(m, ReLU | Tanh)]
@@ -58,7 +59,7 @@ def gradients_at(model: Module, x: np.ndarray, y: np.ndarray) -> list[np.ndarray
 def gradient_shift(model: Sequential, step: Step) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Santurkar et al.'s Definition 2.1 at this step: for each block i ≥ 1, (i, relative ‖G − G′‖ (S,),
     cos(G, G′) (S,)), G′ computed after the blocks below i took the optimizer's next update."""
-    probe = clone(model)
+    probe = copy.deepcopy(model)
     blocks = parameter_blocks(model)
     update = next_update(step.optimizer, step.grads)
     weight_index = [blocks.index(b) for b in range(max(blocks) + 1)]  # a block's Linear weight comes first

@@ -8,7 +8,6 @@ and without normalization.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import pathlib
 import time
@@ -123,17 +122,6 @@ def stacked_mlp(lab: Lab, norm: str, repeats: int = 1, scales=None) -> Sequentia
                 linear.weight[g * len(seeds) + k] = scales[g] * source.weight[0]
     return model
 
-
-def clone(model: Sequential) -> Sequential:
-    """A deep copy that trains like the original. copy.deepcopy alone copies BatchNorm1d's gamma and beta, which are
-    views of its inner layer's parameters, as separate arrays: changing the copy's parameters would then not
-    change what its BatchNorm computes. The views are re-made here."""
-    copied = copy.deepcopy(model)
-    for module in copied.children():
-        if isinstance(module, BatchNorm1d):
-            module.gamma = module.layer.gamma.reshape(module.shape)
-            module.beta = module.layer.beta.reshape(module.shape)
-    return copied
 
 
 def linears(model: Module) -> list[Linear]:

@@ -14,6 +14,7 @@ is lower than no norm's.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from bn_core.nn import Sequential, softmax_cross_entropy
 from lessons.format import format_number
 from lessons.training import Step, evaluate, fit
-from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, clone, holds, lab_data, of_seeds, stacked_mlp
+from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, holds, lab_data, of_seeds, stacked_mlp
 from lessons.why.noise import set_replay, with_noise
 
 NOISY = "BatchNorm + noise"
@@ -41,7 +42,7 @@ def _squared(grads: list[np.ndarray]) -> np.ndarray:
 
 def landscape_probe(model: Sequential, step: Step, lr: float) -> dict[str, np.ndarray]:
     """The three measures at this step, each (S,), computed on a copy of the model."""
-    probe = clone(model)
+    probe = copy.deepcopy(model)
     set_replay(probe, True)
     grad_norm = np.sqrt(_squared(step.grads))
     losses, changes, betas = [step.loss], [], []

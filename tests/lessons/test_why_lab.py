@@ -3,6 +3,7 @@ Santurkar et al.'s gradient probe, the CPU budget and the verdicts computed from
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +14,7 @@ from bn_core.nn import SGD, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
 from lessons.training import StackedSGD, Step, fit, next_update
 from lessons.why import covariate_shift, initialization, learning_rate, regularization, smoothness
-from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, clone, code_version, linears, stacked_mlp
+from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, code_version, linears, stacked_mlp
 from lessons.why.noise import InjectedNoise, set_replay, with_noise
 
 DATA = make_dataset("moons", 120, noise=0.1, seed=2)
@@ -50,7 +51,7 @@ def test_stacked_models_start_from_each_seeds_own_weights_times_the_grid_scale()
 def test_per_model_learning_rates_train_each_model_as_its_own_sgd():
     rates = [0.05, 0.5]
     stacked = mlp((2, 8, 8, 2), norm="batch", models=2, seed=0)
-    singles = [clone(stacked) for _ in rates]
+    singles = [copy.deepcopy(stacked) for _ in rates]
     run = fit(stacked, DATA.x_train, DATA.y_train, lr=rates, steps=25, batch_size=16, seeds=[4, 4], momentum=0.9,
               weight_decay=1e-3)
     for s, (single, lr) in enumerate(zip(singles, rates, strict=True)):
@@ -81,9 +82,9 @@ def test_next_update_is_the_step_the_optimizer_then_takes(lr):
     assert isinstance(SGD(model.parameters(), 0.1), SGD)
 
 
-def test_a_clone_trains_like_the_original_batch_norm_parameters_included():
+def test_a_deep_copy_trains_on_its_own_batch_norm_parameters_included():
     model = mlp((2, 4, 2), norm="batch", models=1, seed=0)
-    copied = clone(model)
+    copied = copy.deepcopy(model)
     copied.parameters()[2][...] = 5.0  # the BatchNorm's gamma
     x = np.broadcast_to(DATA.x_train[:8], (1, 8, 2))
     assert not np.allclose(copied(x), model(x))
@@ -123,7 +124,7 @@ def test_the_gradient_probe_is_santurkars_definition_with_the_real_step():
     rows = covariate_shift.gradient_shift(model, Step(1, x, y, None, grads, np.ones(2, bool), optimizer))
     assert [layer for layer, _, _ in rows] == [1, 2]
     # The output layer (block 2): both hidden blocks (W1, b1, W2, b2) take -0.3 * (0.9 * 0.1 + g) first.
-    moved = clone(model)
+    moved = copy.deepcopy(model)
     for p, g in zip(moved.parameters()[:4], grads[:4], strict=True):
         p -= 0.3 * (0.9 * 0.1 + g)
     _, dlogits = softmax_cross_entropy(moved(x), y)
