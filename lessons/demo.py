@@ -19,7 +19,7 @@ from bn_core.functional import batch_norm_forward
 from bn_core.normalize import normalize_forward
 from bn_core.stats import batch_mean, batch_var
 from lessons.csv_input import MAX_BYTES, Problem, batch_to_csv, quote, read_batch_csv
-from lessons.format import column_format, format_number
+from lessons.format import column_format, format_column, format_number
 
 MAX_BATCH_SIZE = 256
 MAX_FEATURES = 8
@@ -41,7 +41,8 @@ REFERENCES = """
 - **The transform** (batch mean, biased batch variance, x̂, y = γx̂ + β; "per feature"): Ioffe & Szegedy (2015),
   [arXiv:1502.03167](https://arxiv.org/abs/1502.03167), Algorithm 1.
 - **γ = √Var, β = E recover the input** (insight 3): the same paper, Section 3. That it is exact only for fixed
-  statistics (inference, or the one batch γ and β copy) follows from Algorithm 1: μ_B and σ²_B change with every batch.
+  statistics (inference, or the one batch γ and β copy) follows from Algorithm 1: $\\mu_B$ and $\\sigma_B^2$ change
+  with every batch.
 - **Inference with running statistics, unbiased variance m/(m − 1)** (insight 2): the same paper, Section 3.1 and
   Algorithm 2; PyTorch 2.13 `torch.nn.BatchNorm1d` documentation (running = (1 − momentum)·running + momentum·batch,
   default momentum 0.1 and ε 1e-5; the running variance uses the unbiased estimate, normalization the biased one).
@@ -59,7 +60,8 @@ REFERENCES = """
   Tsipras, Ilyas & Madry (2018), [arXiv:1805.11604](https://arxiv.org/abs/1805.11604), Figure 2 (injected covariate
   shift after BatchNorm does not hurt training) and Figure 4 (smoother loss, more predictive gradients).
 - **Shift and positive-scale invariance, sign flip for a negative scale** (insight 5): follows from Algorithm 1:
-  for a·x + b, μ_B becomes a·μ_B + b and σ_B becomes |a|·σ_B, so x̂ becomes sign(a)·x̂ (exactly, up to ε).
+  for a·x + b, $\\mu_B$ becomes a·$\\mu_B$ + b and $\\sigma_B$ becomes |a|·$\\sigma_B$, so x̂ becomes sign(a)·x̂
+  (exactly, up to ε).
 - **Every number on this page** is computed by `bn_core`, which the test suite checks against PyTorch 2.13 in float64.
 """
 
@@ -203,9 +205,19 @@ def stage_frame(values: np.ndarray, names) -> pd.DataFrame:
     return pd.DataFrame(values, columns=list(names), index=pd.RangeIndex(1, len(values) + 1, name="sample"))
 
 
-def column_formats(frame: pd.DataFrame) -> dict[str, str]:
-    """One printf format per numeric column (lessons.format: shared decimals, 4 significant digits)."""
-    return {name: column_format(frame[name].to_numpy()) for name in frame.columns}
+def readable_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A numeric table ready to show: (table, printf formats of its numeric columns). A column holding an undefined
+    value (0/0 at ε = 0) becomes text in the column's format with "—" for the undefined cells, since a table widget
+    would print NaN as "None"."""
+    shown = frame.copy()
+    formats = {}
+    for name in frame.columns:
+        values = frame[name].to_numpy(dtype=np.float64)
+        if np.isfinite(values).all():
+            formats[name] = column_format(values)
+        else:
+            shown[name] = format_column(values)
+    return shown, formats
 
 
 def statistics_table(step: LayerPass, names, running_mean=None, running_var=None) -> pd.DataFrame:
@@ -369,8 +381,9 @@ def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
 def mode_note(result: LayerPass, batches_seen: int, momentum: float) -> str:
     """What the shown mode normalizes with, with this pass's numbers."""
     if result.training:
-        return ("**Training mode**: each feature is normalized with this batch's own mean μ_B and variance σ²_B, "
-                "so x̂ has mean 0 and variance 1 (just under 1 by ε) whatever the running statistics hold.")
+        return ("**Training mode**: each feature is normalized with this batch's own mean $\\mu_B$ and variance "
+                "$\\sigma_B^2$, so x̂ has mean 0 and variance 1 (just under 1 by ε) whatever the running statistics "
+                "hold.")
     off_centre = normalized_moments(result.xhat)[0]
     return (f"**Inference mode**: x̂ uses the running statistics, which after {batches_seen} step(s) carry only "
             f"{running_share(momentum, batches_seen):.0%} of the data's statistics (the rest is still 0 and 1), so "
@@ -454,7 +467,8 @@ def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | Non
         Insight("3 · γ and β can undo the normalization, for one batch",
                 "With γ = √(σ² + ε) and β = μ the layer returns its input unchanged. That is exact in inference mode "
                 "(fixed running statistics) or for the one batch whose statistics γ and β copy; in training the "
-                "next batch brings a new μ_B and σ_B while γ and β stay, so the identity is only approximate.",
+                "next batch brings a new $\\mu_B$ and $\\sigma_B$ while γ and β stay, so the identity is only "
+                "approximate.",
                 undo_gap),
         Insight("4 · Why bother: faster training",
                 "In Ioffe & Szegedy (2015), Inception with BatchNorm alone (BN-Baseline) reached the original "

@@ -71,10 +71,11 @@ if mode == "training" and training_pass is None:
             "Shown instead: inference mode, which uses the running statistics and works for any batch size.",
             icon=":material/block:")
 if result.pytorch_refuses:
-    st.info("**ε = 0 in training: the formula divides by σ_B, and PyTorch refuses.** PyTorch 2.13's `BatchNorm1d` "
-            "and `F.batch_norm` raise the error below in training mode, so the tables and charts show the bare "
-            "formula x̂ = (x − μ_B) / √σ²_B, not PyTorch. It is finite unless a feature is constant; in inference "
-            "mode PyTorch accepts ε = 0 (it divides by the running variance).", icon=":material/school:")
+    st.info("**ε = 0 in training: the formula divides by $\\sigma_B$, and PyTorch refuses.** PyTorch 2.13's "
+            "`BatchNorm1d` and `F.batch_norm` raise the error below in training mode, so the tables and charts show "
+            "the bare formula $\\hat x = (x - \\mu_B) / \\sqrt{\\sigma_B^2}$, not PyTorch. It is finite unless a "
+            "feature is constant; in inference mode PyTorch accepts ε = 0 (it divides by the running variance).",
+            icon=":material/school:")
     st.code(f"torch.nn.BatchNorm1d({len(names)}, eps=0.0)(x)\n# {demo.PYTORCH_ZERO_EPS_ERROR}", language="python")
 if (note := demo.zero_division_note(result, names)) is not None:
     st.warning(note, icon=":material/warning:")
@@ -111,9 +112,9 @@ for column, (stage, values) in zip(stage_columns, (("input", result.x), ("normal
         st.markdown({"input": "**Input x** · edit any cell", "normalized": "**Normalized x̂** = (x − μ) / √(σ² + ε)",
                      "output": "**Output y** = γ · x̂ + β"}[stage])
         if stage == "input":
-            controls.batch_editor(frame, demo.column_formats(frame), batch.x, names)
+            controls.batch_editor(frame, batch.x, names)
         else:
-            controls.show_table(frame, demo.column_formats(frame))
+            controls.show_table(frame)
 input_dl, stages_dl, note_col = st.columns([1, 1, 2], vertical_alignment="center")
 input_dl.download_button("Input CSV", download_csv(demo.stage_frame(result.x, names)), file_name="batch.csv",
                          mime="text/csv", icon=":material/download:", on_click="ignore", key="download_input",
@@ -129,32 +130,34 @@ note_col.caption("Tables show 4 significant digits; the downloads hold every dig
 st.markdown("#### Batch statistics")
 formula_col, table_col = st.columns([1, 2], gap="large")
 with formula_col:
-    st.latex(r"\mu_B = \frac{1}{m}\sum_{i=1}^{m} x_i \qquad \sigma_B^2 = \frac{1}{m}\sum_{i=1}^{m}(x_i-\mu_B)^2")
+    st.latex(r"\mu_B = \frac{1}{m}\sum_{i=1}^{m} x_i")
+    st.latex(r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^{m}(x_i-\mu_B)^2")
     if result.training:
         st.latex(r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}")
     else:
         st.latex(r"\hat x_i = \frac{x_i - \mu_{\text{run}}}{\sqrt{\sigma^2_{\text{run}} + \varepsilon}}")
-    st.caption("Training divides by √(σ²_B + ε) with the biased variance (divide by m). " if result.training else
+    st.caption("Training divides by $\\sqrt{\\sigma_B^2 + \\varepsilon}$ with the biased variance (divide by m)."
+               if result.training else
                "Inference subtracts the running μ and divides by √(running σ² + ε); the batch's own statistics are "
                "shown for comparison only.")
 stats = demo.statistics_table(result, names, *((None, None) if result.training else (running.mean, running.var)))
-controls.show_table(stats, demo.column_formats(stats), table_col)
+controls.show_table(stats, table_col)
 
 st.markdown("#### Learnable parameters & running statistics")
 formula_col, table_col = st.columns([1, 2], gap="large")
 with formula_col:
-    st.latex(r"\mu_{\text{run}} \leftarrow (1-\alpha)\,\mu_{\text{run}} + \alpha\,\mu_B \qquad "
-             r"\sigma^2_{\text{run}} \leftarrow (1-\alpha)\,\sigma^2_{\text{run}} + \alpha\,\tfrac{m}{m-1}\sigma_B^2")
+    st.latex(r"\mu_{\text{run}} \leftarrow (1-\alpha)\,\mu_{\text{run}} + \alpha\,\mu_B")
+    st.latex(r"\sigma^2_{\text{run}} \leftarrow (1-\alpha)\,\sigma^2_{\text{run}} + \alpha\,\tfrac{m}{m-1}\sigma_B^2")
     seen_col, share_col = st.columns(2)
     seen_col.metric("Batches seen", running.batches_seen, help="Training steps since the reset (PyTorch counts "
                                                                "them in num_batches_tracked).")
-    share_col.metric("Weight on the data", f"{demo.running_share(momentum, running.batches_seen):.0%}",
+    share_col.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",
                      help="1 − (1 − α)^k: how much of the running statistics comes from the k batches seen; the "
                           "rest is still the initial 0 (mean) and 1 (variance).")
     st.caption(f"α = momentum = {momentum:g} in PyTorch's convention (Keras writes {1 - momentum:g}, the weight of "
                "the old value). The running variance averages the **unbiased** batch variance (divide by m − 1).")
 params = demo.parameters_table(names, gamma, beta, running.mean, running.var)
-controls.show_table(params, demo.column_formats(params), table_col)
+controls.show_table(params, table_col)
 
 st.subheader("Key insights, each one to try")
 cards = [column.container(border=True, height="stretch") for row in (st.columns(3), st.columns(3)) for column in row]

@@ -25,8 +25,8 @@ from lessons.demo import (
     apply_cell_edits,
     constant_first_feature,
     read_upload,
+    readable_table,
 )
-from lessons.format import MINUS, MISSING
 from lessons.shapes import VIEWS
 from ui.controls import bound, eps_control, gamma_beta_controls, momentum_control, seed_control, set_control
 from ui.state import shared_batch
@@ -120,7 +120,7 @@ def batch_controls() -> tuple[str, int, tuple[FeatureSpec, ...], int]:
                    required=True, format_func=PRESETS.get, on_change=_preset_changed,
                    help="Seed example: the 8 × 4 batch of the page this lab grew from. Random: drawn from the "
                         "populations set below. Your own: uploaded, typed or edited in the table.")
-    seed_col, button_col = st.columns([3, 2], vertical_alignment="bottom")
+    seed_col, button_col = st.columns(2, vertical_alignment="bottom")
     seed = seed_control(seed_col)
     button_col.button("New batch", key="new_batch", on_click=_new_batch, icon=":material/casino:", width="stretch",
                       help="Draw a new random batch from the same populations (the seed goes up by one).")
@@ -161,16 +161,15 @@ def layer_controls(can_train: bool) -> tuple[str, float, float, int]:
     steps = bound(st.number_input, "Training steps taken", key="steps", min_value=0, max_value=MAX_STEPS, value=0,
                   step=1, help="How many fresh batches have gone through the layer in training mode. The running "
                                "statistics are the result of exactly these batches, so a link reproduces them.")
-    one_col, ten_col, reset_col = st.columns(3)
+    one_col, ten_col = st.columns([3, 2])
     one_col.button("Training step", key="step1", on_click=_change_steps, args=(1,), disabled=not can_train,
                    width="stretch",
                    help="Feed one fresh batch from the same populations through the layer in training mode: the "
                         "running statistics move towards its statistics.")
     ten_col.button("+10", key="step10", on_click=_change_steps, args=(10,), disabled=not can_train,
                    width="stretch", help="Ten training steps at once.")
-    reset_col.button("Reset", key="reset_steps", on_click=set_control, args=("steps", 0),
-                     icon=":material/restart_alt:", width="stretch",
-                     help="Forget all training steps: running mean back to 0, running variance to 1.")
+    st.button("Reset", key="reset_steps", on_click=set_control, args=("steps", 0), icon=":material/restart_alt:",
+              help="Forget all training steps: running mean back to 0, running variance to 1.")
     return mode, eps, momentum, steps
 
 
@@ -211,21 +210,16 @@ def upload_report():
 # ---------------------------------------------------------------- tables
 
 
-def _cell(fmt: str):
-    return lambda v: MISSING if not np.isfinite(v) else (fmt % v).replace("-", MINUS)
-
-
-def show_table(frame: pd.DataFrame, formats: dict[str, str], container=st) -> None:
+def show_table(frame: pd.DataFrame, container=st) -> None:
     """A numeric table in its per-column formats; undefined cells (0/0) read "—", never None."""
-    if np.isfinite(frame.to_numpy()).all():
-        config = {name: st.column_config.NumberColumn(name, format=fmt) for name, fmt in formats.items()}
-        container.dataframe(frame, column_config=config)
-    else:
-        container.dataframe(frame.style.format({name: _cell(fmt) for name, fmt in formats.items()}))
+    shown, formats = readable_table(frame)
+    container.dataframe(shown, column_config={name: st.column_config.NumberColumn(name, format=fmt)
+                                              for name, fmt in formats.items()})
 
 
-def batch_editor(frame: pd.DataFrame, formats: dict[str, str], x: np.ndarray, names) -> None:
-    """The input table, editable: an edit turns the batch into the user's own."""
+def batch_editor(frame: pd.DataFrame, x: np.ndarray, names) -> None:
+    """The input table (every value finite), editable: an edit turns the batch into the user's own."""
+    formats = readable_table(frame)[1]
     key = f"edit{st.session_state.get(EDITOR_VERSION, 0)}"
     config = {name: st.column_config.NumberColumn(name, format=fmt) for name, fmt in formats.items()}
     st.data_editor(frame, key=key, column_config=config, num_rows="fixed", on_change=_cells_edited,

@@ -322,9 +322,11 @@ def test_constant_feature_with_zero_epsilon_is_explained_not_crashed(demo):
     assert not demo.exception
     warning = texts(demo.warning)
     assert "Division by zero" in warning and "`c`" in warning
-    xhat = tables(demo)["xhat"].to_numpy()
-    assert np.isnan(xhat[:, 0]).all()
-    np.testing.assert_allclose(xhat[:, 1], normalize(np.array([1.0, 4, 6]), eps=0.0), atol=1e-12)
+    xhat = tables(demo)["xhat"]
+    assert list(xhat["c"]) == ["—"] * 3  # undefined, never None
+    np.testing.assert_allclose(xhat["v"], normalize(np.array([1.0, 4, 6]), eps=0.0), atol=1e-12)
+    assert "PyTorch refuses" in texts(demo.info) and not demo.error
+    assert "batch_norm eps must be positive during training" in demo.code[0].value
     demo.select_slider(key="eps").set_value(1e-5).run()
     assert "Division by zero" not in texts(demo.warning)
     np.testing.assert_array_equal(tables(demo)["xhat"].to_numpy()[:, 0], 0.0)
@@ -443,4 +445,4 @@ def test_insight_constant_feature_and_zero_epsilon(demo):
     assert not demo.exception
     assert demo.select_slider(key="eps").value == 0.0
     assert "Division by zero" in texts(demo.warning)
-    assert np.isnan(tables(demo)["xhat"].to_numpy()[:, 0]).all()
+    assert set(tables(demo)["xhat"]["F0"]) == {"—"}
