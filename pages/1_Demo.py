@@ -162,8 +162,7 @@ controls.show_table(params, table_col)
 st.subheader("Key insights, each one to try")
 cards = [column.container(border=True, height="stretch") for row in (st.columns(3), st.columns(3)) for column in row]
 for card, insight in zip(cards, demo.insights(batch, result, training_pass, inference_pass, seed, steps), strict=True):
-    card.markdown(f"**{insight.title}**")
-    card.markdown(insight.body)
+    card.markdown(f"**{insight.title}**\n\n{insight.body}")
     card.caption(insight.evidence)
 cards[0].button("Try odd-shaped features", key="try_shapes", on_click=controls.try_odd_shapes,
                 help="Random batch of 64 with skewed, bimodal, heavy-tailed and outlier-laden features, as histograms.")
