@@ -182,18 +182,20 @@ def layer_pass(x, gamma, beta, *, eps: float, training: bool, running_mean, runn
     """Normalize x of shape (N, F) as BatchNorm1d does, in training or inference mode.
 
     gamma, beta, running_mean, running_var: (F,). Training needs N >= 2 and raises ValueError otherwise
-    (as PyTorch does: one value has no spread to normalize). With eps = 0 in training, which PyTorch refuses,
-    the result is the bare formula's (normalize_forward), with 0/0 where a feature is constant.
+    (as PyTorch does: one value has no spread to normalize). With eps = 0 the result is the bare formula's
+    (normalize_forward), with 0/0 where a feature is constant: in training PyTorch refuses eps = 0, in eval it
+    computes the same numbers.
     """
     x = np.asarray(x, dtype=np.float64)
-    if training and eps <= 0:
-        if x.shape[0] < 2:
-            raise ValueError("Expected more than 1 value per channel when training")
-        y, cache = normalize_forward(x, stat_axes=(0,), param_bshape=(1, x.shape[1]), gamma=gamma, beta=beta,
-                                     eps=0.0)
-    else:
+    if eps > 0:
         y, cache = batch_norm_forward(x, gamma, beta, eps=eps, training=training,
                                       running_mean=running_mean, running_var=running_var)
+    else:
+        if training and x.shape[0] < 2:
+            raise ValueError("Expected more than 1 value per channel when training")
+        stats = None if training else (np.reshape(running_mean, (1, -1)), np.reshape(running_var, (1, -1)))
+        y, cache = normalize_forward(x, stat_axes=(0,), param_bshape=(1, x.shape[1]), gamma=gamma, beta=beta,
+                                     eps=0.0, stats=stats)
     return LayerPass(
         x=x, xhat=cache.xhat, y=y, batch_mean=batch_mean(x), batch_var=batch_var(x),
         used_mean=cache.mean.reshape(-1), used_var=cache.var.reshape(-1), eps=float(eps), training=training,
