@@ -211,14 +211,14 @@ def readable_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """A numeric table ready to show: (table, printf formats of its numeric columns). A column holding an undefined
     value (0/0 at ε = 0) becomes text in the column's format with "—" for the undefined cells, since a table widget
     would print NaN as "None"."""
+    values = frame.to_numpy(dtype=np.float64)
+    finite = np.isfinite(values).all(axis=0)
+    formats = {name: column_format(values[:, j]) for j, name in enumerate(frame.columns) if finite[j]}
+    if finite.all():
+        return frame, formats
     shown = frame.copy()
-    formats = {}
-    for name in frame.columns:
-        values = frame[name].to_numpy(dtype=np.float64)
-        if np.isfinite(values).all():
-            formats[name] = column_format(values)
-        else:
-            shown[name] = format_column(values)
+    for j in np.flatnonzero(~finite):
+        shown[frame.columns[j]] = format_column(values[:, j])
     return shown, formats
 
 

@@ -116,7 +116,7 @@ for column, (stage, values) in zip(stage_columns, (("input", result.x), ("normal
         else:
             controls.show_table(frame)
 input_dl, stages_dl, note_col = st.columns([1, 1, 2], vertical_alignment="center")
-input_dl.download_button("Input CSV", download_csv(demo.stage_frame(result.x, names)), file_name="batch.csv",
+input_dl.download_button("Input CSV", lambda: download_csv(demo.stage_frame(result.x, names)), file_name="batch.csv",
                          mime="text/csv", icon=":material/download:", on_click="ignore", key="download_input",
                          width="stretch", help="The input batch, exactly, with its feature names.")
 stages_dl.download_button("All three stages CSV", lambda: download_csv(demo.stages_table(result, names)),

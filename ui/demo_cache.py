@@ -7,6 +7,7 @@ rerun (re-wrapping a function costs ~1 ms of source hashing each time). Entry si
 
 from __future__ import annotations
 
+import pyarrow as pa
 import streamlit as st
 
 from charts.demo import stage_chart
@@ -18,8 +19,14 @@ random_batch = st.cache_data(max_entries=64)(demo.random_batch)
 own_batch = st.cache_data(max_entries=32)(demo.own_batch)
 # Two (F,) arrays and a count: < 1 KB, but each entry costs up to 500 training steps to recompute.
 running_statistics = st.cache_data(max_entries=128)(demo.running_statistics)
-# One stage's long table: ~2,300 rows at 256 × 8 in the density view, ~150 KB.
-stage_data = st.cache_data(max_entries=48)(shapes.stage_data)
+
+
+@st.cache_data(max_entries=48)
+def stage_data(values, labels: list[str], view: str) -> pa.Table:
+    """One stage panel's data (lessons.shapes.stage_data) as an Arrow table: Streamlit sends Arrow, and converting the
+    DataFrame, with its text columns, took ~8 ms per chart per rerun. ~2,300 rows at 256 × 8 in the density view,
+    ~150 KB."""
+    return pa.Table.from_pandas(shapes.stage_data(values, labels, view), preserve_index=False)
 
 
 @st.cache_data(max_entries=96)
