@@ -144,7 +144,8 @@ def test_stages_download_and_a_bad_upload(page, server_url):
     expect(page.get_by_text("Text column(s) ignored", exact=False)).to_be_visible()
     expect(segment(page, "Your own")).to_be_checked()
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(FIXTURES / "html_header.csv"))
-    expect(page.get_by_text("Your batch: 3 samples × 3 features.")).to_be_visible()
+    # upload, callback and rerun: ~1 s on a quiet machine, several on a shared one
+    expect(page.get_by_text("Your batch: 3 samples × 3 features.")).to_be_visible(timeout=20_000)
     wait_for_app(page)
     assert_healthy(page)
     assert page.locator("[data-testid=stMain] img[src=x]").count() == 0  # the header was not rendered as HTML
