@@ -416,6 +416,7 @@ def test_insight_odd_shapes(demo):
     assert demo.slider(key="n").value == 64
     assert [demo.selectbox(key=f"dist{j}").value for j in range(4)] == \
         ["skewed", "bimodal", "heavy-tailed", "with outliers"]
+    assert demo.segmented_control(key="plot").value == "histogram"  # shapes need a histogram to be seen
     xhat = tables(demo)["xhat"].to_numpy()
     np.testing.assert_allclose(xhat.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(xhat.var(axis=0), 1, atol=1e-4)
@@ -446,3 +447,21 @@ def test_insight_constant_feature_and_zero_epsilon(demo):
     assert demo.select_slider(key="eps").value == 0.0
     assert "Division by zero" in texts(demo.warning)
     assert set(tables(demo)["xhat"]["F0"]) == {"—"}
+
+
+def test_insight_a_negative_scale_flips_xhat(demo):
+    before = tables(demo)["xhat"].to_numpy()
+    demo.button(key="try_flip").click().run()
+    np.testing.assert_allclose(tables(demo)["input"].to_numpy(), -3 * SEED + 10)
+    np.testing.assert_allclose(tables(demo)["xhat"].to_numpy(), -before, atol=1e-5)
+
+
+def test_insight_texts_are_computed_and_sourced(demo):
+    cards = texts(demo.markdown)
+    assert "BN-Baseline" in cards and "2.3× fewer" in cards and "initialization" not in cards
+    assert "exact in inference mode" in cards and "*positive*" in cards
+    evidence = texts(demo.caption)
+    assert "the next training batch, with the same γ and β, by" in evidence
+    assert "but from −x̂ by" in evidence
+    (references,) = [e for e in demo.expander if e.label.startswith("References")]
+    assert "arXiv:1502.03167" in texts(references.markdown) and "arXiv:1805.11604" in texts(references.markdown)
