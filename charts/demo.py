@@ -87,3 +87,18 @@ def stage_chart(stage: str, view: str, num_features: int, title: str, subtitle: 
                               subtitleFontSize=MIN_FONT_SIZE),
         height=chart_height(num_features), width="container",
     ).configure_view(stroke=None))
+
+
+def with_ticks(spec: dict, ticks: tuple[float, ...] | None) -> dict:
+    """A copy of a stage panel's spec (built with placeholder ticks) whose x-axis values are `ticks`: the ticks
+    follow the data while the cached spec does not, so a new γ or batch costs no Altair rebuild."""
+    if ticks is None:
+        return spec
+    layers = []
+    for layer in spec["layer"]:
+        x = layer.get("encoding", {}).get("x", {})
+        if "axis" in x:
+            x = {**x, "axis": {**x["axis"], "values": list(ticks)}}
+            layer = {**layer, "encoding": {**layer["encoding"], "x": x}}
+        layers.append(layer)
+    return {**spec, "layer": layers}

@@ -94,6 +94,21 @@ def normalized_ticks(xhat: np.ndarray) -> tuple[float, ...]:
     return tuple(sorted({*inner, *map(float, outer), *(-float(t) for t in outer)}))
 
 
+def round_ticks(values: np.ndarray, max_ticks: int = 6) -> tuple[float, ...]:
+    """Axis values at multiples of a round step (1, 2 or 5 × 10^k) across the finite values' range, at most
+    `max_ticks` of them: 0 is labelled whenever the range crosses it (Vega's own ticks can lose it to label
+    thinning on a narrow panel)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return (0.0,)
+    low, high = float(finite.min()), float(finite.max())
+    span = max(high - low, 1e-12)
+    magnitude = 10.0 ** math.floor(math.log10(span))
+    step = next(m * magnitude for m in (0.1, 0.2, 0.5, 1, 2, 5, 10) if span / (m * magnitude) <= max_ticks - 1)
+    ticks = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
+    return tuple(float(round(t, 12)) for t in ticks) or (low,)
+
+
 def _short(value: float) -> str:
     return f"{value:.3g}".replace("-", MINUS)
 

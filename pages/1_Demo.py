@@ -6,7 +6,7 @@ Everything that shapes the view is bound to the URL, including the running stati
 
 import streamlit as st
 
-from charts.demo import DATASET
+from charts.demo import DATASET, with_ticks
 from charts.palette import STAGE_LABELS
 from lessons import demo, shapes
 from lessons.csv_input import download_csv
@@ -84,14 +84,17 @@ if (note := demo.zero_division_note(result, names)) is not None:
 @st.fragment
 def distribution_view(result: demo.LayerPass, names: list[str], gamma, beta) -> None:
     """The three stages side by side (stacked on a phone); its own control reruns only this view."""
-    st.subheader("Distribution of each feature, stage by stage")
-    view = controls.view_control()
+    heading, control = st.columns([3, 2], vertical_alignment="bottom")
+    heading.subheader("Each feature, stage by stage")
+    with control:
+        view = controls.view_control()
     subtitle = "zero mean, unit variance" if result.training else "with the running statistics"
     panels = (("input", result.x, names, "the batch as it comes", None),
               ("normalized", result.xhat, names, subtitle, shapes.normalized_ticks(result.xhat)),
-              ("output", result.y, shapes.output_labels(names, gamma, beta), "y = γ·x̂ + β", None))
+              ("output", result.y, shapes.output_labels(names, gamma, beta), "y = γ·x̂ + β",
+               shapes.round_ticks(result.y)))
     for column, (stage, values, labels, note, ticks) in zip(st.columns(3), panels, strict=True):
-        spec = dict(chart_spec(stage, view, len(names), STAGE_LABELS[stage], note, ticks))
+        spec = with_ticks(chart_spec(stage, view, len(names), STAGE_LABELS[stage], note, ticks is not None), ticks)
         spec["datasets"] = {DATASET: stage_data(values, labels, view)}
         column.vega_lite_chart(spec, width="stretch")
     st.caption("Each row is a feature; strokes are samples, the diamond is the mean and the bar spans ±1σ. "

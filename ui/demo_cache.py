@@ -30,8 +30,8 @@ def stage_data(values, labels: list[str], view: str) -> pa.Table:
 
 
 @st.cache_data(max_entries=96)
-def chart_spec(stage: str, view: str, num_features: int, title: str, subtitle: str,
-               ticks: tuple[float, ...] | None) -> dict:
+def chart_spec(stage: str, view: str, num_features: int, title: str, subtitle: str, fixed_ticks: bool) -> dict:
     """A stage panel's Vega-Lite spec without data (~6 KB): Altair takes ~50 ms to build and validate it, so it is
-    built once per shape; each rerun only attaches the data."""
-    return vega_lite_spec(stage_chart(stage, view, num_features, title, subtitle, ticks))
+    built once per shape; each rerun only attaches the data and, with fixed_ticks, the axis values
+    (charts.demo.with_ticks)."""
+    return vega_lite_spec(stage_chart(stage, view, num_features, title, subtitle, (0.0,) if fixed_ticks else None))

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from bn_core.data import seed_example_batch
-from charts.demo import DATASET, stage_chart
+from charts.demo import DATASET, stage_chart, with_ticks
 from charts.home import preview_specs
 from charts.palette import MIN_FONT_SIZE, REFERENCE, STAGE
+from charts.spec import vega_lite_spec
 
 
 def marks(spec: dict) -> list[dict]:
@@ -54,3 +55,13 @@ def test_home_preview_is_two_single_views_with_their_data():
         assert "hconcat" not in spec and spec["width"] == "container"
     samples = after["datasets"][DATASET].query("kind == 'sample'")
     np.testing.assert_allclose(samples["value"].to_numpy(), xhat.reshape(-1))
+
+
+def test_with_ticks_sets_the_axis_values_of_a_cached_spec_without_touching_it():
+    cached = vega_lite_spec(stage_chart("output", "histogram", 4, "Output y", ticks=(0.0,)))
+    spec = with_ticks(cached, (-2.0, -1.0, 0.0, 1.0))
+    axes = [layer["encoding"]["x"]["axis"]["values"] for layer in spec["layer"]
+            if "axis" in layer["encoding"].get("x", {})]
+    assert axes and all(values == [-2.0, -1.0, 0.0, 1.0] for values in axes)
+    assert all(layer["encoding"]["x"]["axis"]["values"] == [0.0]
+               for layer in cached["layer"] if "axis" in layer["encoding"].get("x", {}))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bn_core.data import FeatureSpec, make_batch
-from lessons.shapes import density_curve, histogram_bins, normalized_ticks, output_labels, stage_data
+from lessons.shapes import density_curve, histogram_bins, normalized_ticks, output_labels, round_ticks, stage_data
 
 
 def peaks(values: np.ndarray) -> int:
@@ -57,3 +57,10 @@ def test_normalized_ticks_label_zero_and_plus_minus_one(reach, expected):
 
 def test_output_labels_carry_gamma_and_beta_with_a_true_minus_sign():
     assert output_labels(["F1"], [2.0], [-3.0]) == ["F1 · γ = 2, β = −3"]
+
+
+@pytest.mark.parametrize(("low", "high", "expected"), [
+    (-2.3, 1.8, (-2, -1, 0, 1)), (-0.5, 0.3, (-0.4, -0.2, 0, 0.2)), (25, 35, (26, 28, 30, 32, 34)),
+])
+def test_round_ticks_are_round_and_label_zero_when_the_range_crosses_it(low, high, expected):
+    assert round_ticks(np.array([low, high, np.nan])) == tuple(float(t) for t in expected)
