@@ -141,7 +141,7 @@ def test_stages_download_and_a_bad_upload(page, server_url):
 
     page.get_by_text("Your own batch: upload or type").click()
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(FIXTURES / "text_columns.csv"))
-    expect(page.get_by_text("Text column(s) ignored", exact=False)).to_be_visible()
+    expect(page.get_by_text("Text column(s) ignored", exact=False)).to_be_visible(timeout=20_000)
     expect(segment(page, "Your own")).to_be_checked()
     page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(FIXTURES / "html_header.csv"))
     # upload, callback and rerun: ~1 s on a quiet machine, several on a shared one
