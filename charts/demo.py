@@ -1,105 +1,104 @@
-"""The Demo page's distribution chart: every feature's values at the three stages of the layer.
+"""The Demo page's distribution view: one chart per stage of the layer (input x, normalized x̂, output y), one
+row per feature.
 
-Three panels side by side (input x, normalized x̂, output y), one row per feature. Each panel has its own
-x-scale shared by all features, so the input shows each feature at its own location and spread, the
-normalized panel stacks them all on the zero line with unit spread, and the output panel shows where γ and
-β moved them. Ticks are the samples; a diamond marks the mean and a bar spans mean ± 1σ.
+Each chart is a single view, so it stretches to its column from a 358 px phone to a wide screen (Vega-Lite fits only
+single views), and a page stacks or places the three side by side. Rows are bands of a reversed y-axis: the
+feature's label at the top of its band, then its shape (sample strips, a histogram or a density curve, heights
+relative to the feature's own peak), then its mean (diamond) ± 1σ (bar). Every feature of a panel shares the x
+scale, so the input shows each at its own location and spread and the normalized panel stacks them on the zero line.
 
-Building an Altair chart costs tens of milliseconds, so the chart is split in two: `distribution_chart`
-depends only on the number of features and reads its data from named datasets, which
-`distribution_datasets` computes for each batch. A page builds the chart once per shape and swaps the data.
+Building an Altair chart costs tens of milliseconds, so `stage_chart` depends only on the view's shape and reads its
+data from one named dataset, `lessons.shapes.stage_data`: a page caches the spec and swaps the data.
 """
 
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
-import pandas as pd
 
-from . import PALETTE, zero_rule
+from charts.palette import MIN_FONT_SIZE, REFERENCE, STAGE, readable, zero_rule
 
-STAGES = ("input", "normalized", "output")
-VALUES, SUMMARY, ZERO = "demo_values", "demo_summary", "demo_zero"
-PANEL_WIDTH = 250
-ROW_HEIGHT = 34
-
-
-def output_labels(names: list[str], gamma, beta) -> list[str]:
-    """Row labels of the output panel: each feature with its γ and β."""
-    return [f"{name}  γ={g:.3g}, β={b:.3g}" for name, g, b in zip(names, gamma, beta, strict=True)]
+ROW_HEIGHT = 75
+WIDE_ROW_HEIGHT = 60  # more than four features: rows a little shorter
+MIN_HEIGHT = 300
+BASELINE = 0.82  # where a row's shape stands, in row units from the top of its band
+SHAPE_HEIGHT = 0.55
+RUG_END = 0.88  # below a histogram or density, a rug of the samples from BASELINE to here
+SUMMARY_LEVEL = 0.96  # mean ± 1σ
+DATASET = "stage"  # the one named dataset: lessons.shapes.stage_data
 
 
-def _row_labels(stage: str, names: list[str], gamma, beta) -> list[str]:
-    return output_labels(names, gamma, beta) if stage == "output" else list(names)
+def chart_height(num_features: int) -> int:
+    """Pixels for `num_features` rows: at least MIN_HEIGHT, so a projected chart is large enough to read."""
+    return max(MIN_HEIGHT, (ROW_HEIGHT if num_features <= 4 else WIDE_ROW_HEIGHT) * num_features)
 
 
-def distribution_datasets(x: np.ndarray, xhat: np.ndarray, y: np.ndarray, names: list[str], gamma, beta
-                          ) -> dict[str, pd.DataFrame]:
-    """The datasets `distribution_chart` draws. x, xhat, y: (N, F); names: F labels; gamma, beta: (F,).
+def stage_chart(stage: str, view: str, num_features: int, title: str, subtitle: str = "",
+                ticks: tuple[float, ...] | None = None) -> alt.LayerChart:
+    """One stage's panel. stage: a key of palette.STAGE; view: "samples", "histogram" or "density";
+    ticks: x-axis values (a normalized panel passes 0 and ±1 among them). Data: the named dataset DATASET
+    (lessons.shapes.stage_data)."""
+    color = STAGE[stage]
+    x_axis = alt.Axis(values=list(ticks), format="~g", labelOverlap=False) if ticks else alt.Axis()
+    x = alt.X("value:Q", title=None, axis=x_axis, scale=alt.Scale(zero=False, nice=True))
+    row_scale = alt.Scale(reverse=True, domain=[0, num_features], nice=False, zero=False)
 
-    demo_values:  one row per stage, sample and feature: stage, order (feature index), label, sample, value,
-                  alpha (tick opacity: fainter for bigger batches).
-    demo_summary: one row per stage and feature: stage, order, label, mean, sigma (biased, over the batch),
-                  lo = mean − sigma, hi = mean + sigma.
-    demo_zero:    a single row, for the zero line to be drawn once.
-    Non-finite values (a division by zero) are left out: there is nothing to draw for them.
-    """
-    n, f = x.shape
-    stages = (x, xhat, y)
-    labels = [_row_labels(stage, names, gamma, beta) for stage in STAGES]
-    values = np.stack(stages).reshape(-1)
-    with np.errstate(invalid="ignore"):
-        mean = np.stack([v.mean(axis=0) for v in stages]).reshape(-1)
-        sigma = np.stack([v.std(axis=0) for v in stages]).reshape(-1)
-    samples = pd.DataFrame({
-        "stage": np.repeat(STAGES, n * f), "order": np.tile(np.arange(f), 3 * n),
-        "label": np.concatenate([np.tile(stage_labels, n) for stage_labels in labels]),
-        "sample": np.tile(np.repeat(np.arange(n), f), 3), "value": values,
-        "alpha": float(np.clip(6 / np.sqrt(n), 0.25, 0.9)),
-    })
-    summary = pd.DataFrame({
-        "stage": np.repeat(STAGES, f), "order": np.tile(np.arange(f), 3), "label": np.concatenate(labels),
-        "mean": mean, "sigma": sigma, "lo": mean - sigma, "hi": mean + sigma,
-    })
-    return {VALUES: samples[np.isfinite(values)], SUMMARY: summary[np.isfinite(mean) & np.isfinite(sigma)],
-            ZERO: pd.DataFrame({"zero": [0.0]})}
+    data = alt.Chart(alt.NamedData(DATASET))
 
+    def kind(name: str) -> alt.Chart:
+        return data.transform_filter(alt.datum.kind == name)
 
-def _panel(stage: str, title: str, num_features: int) -> alt.LayerChart:
-    color = PALETTE[stage]
-    on_stage = alt.datum.stage == stage
-    row = alt.Y("label:N", sort=alt.EncodingSortField("order", op="min"), title=None,
-                axis=alt.Axis(labelLimit=220, labelFontSize=12))
-    ticks = alt.Chart(alt.NamedData(VALUES)).transform_filter(on_stage).mark_tick(
-        color=color, thickness=2, size=ROW_HEIGHT * 0.5, yOffset=-ROW_HEIGHT * 0.08,
-    ).encode(
-        x=alt.X("value:Q", title=None, scale=alt.Scale(zero=False, nice=True)),
-        y=row,
-        opacity=alt.Opacity("alpha:Q", scale=None),
-        tooltip=[alt.Tooltip("label:N", title="feature"), "sample:Q", alt.Tooltip("value:Q", format=".3f")],
+    strips = kind("sample").transform_calculate(**{"top": f"datum.row + {0.3 if view == 'samples' else BASELINE}",
+                                            "bottom": f"datum.row + {BASELINE if view == 'samples' else RUG_END}"})
+    ticks_layer = strips.mark_rule(color=color, strokeWidth=2, opacity=0.75).encode(
+        x=x,
+        y=alt.Y("top:Q", axis=None, scale=row_scale), y2="bottom:Q",
+        tooltip=[alt.Tooltip("label:N", title="feature"), alt.Tooltip("sample:Q"),
+                 alt.Tooltip("value:Q", format=".4~g")],
     )
-    stats = alt.Chart(alt.NamedData(SUMMARY)).transform_filter(on_stage).encode(
-        y=row,
-        tooltip=[alt.Tooltip("label:N", title="feature"), alt.Tooltip("mean:Q", format=".3f"),
-                 alt.Tooltip("sigma:Q", title="σ", format=".3f")],
+    labels = kind("label").transform_calculate(top="datum.row + 0.04").mark_text(
+        align="left", baseline="top", dx=4, fontSize=MIN_FONT_SIZE, fontWeight="bold", color=color,
+    ).encode(x=alt.value(0), y=alt.Y("top:Q", axis=None, scale=row_scale), text="label:N")
+    summary = kind("summary").transform_calculate(level=f"datum.row + {SUMMARY_LEVEL}").encode(
+        y=alt.Y("level:Q", axis=None, scale=row_scale),
+        tooltip=[alt.Tooltip("label:N", title="feature"), alt.Tooltip("mean:Q", format=".4~g"),
+                 alt.Tooltip("sigma:Q", title="σ", format=".4~g")],
     )
-    below = ROW_HEIGHT * 0.42
-    spread = stats.mark_rule(color=color, strokeWidth=3, opacity=0.7, yOffset=below).encode(x="lo:Q", x2="hi:Q")
-    mean = stats.mark_point(shape="diamond", filled=True, size=70, color=color, stroke="white", strokeWidth=1,
-                            opacity=1, yOffset=below).encode(x="mean:Q")
-    layers = [ticks, spread, mean]
+    spread = summary.mark_rule(color=color, strokeWidth=3, opacity=0.8).encode(x="lo:Q", x2="hi:Q")
+    mean = summary.mark_point(shape="diamond", filled=True, size=80, color=color, opacity=1).encode(x="mean:Q")
+    layers = [ticks_layer, spread, mean, labels]
+    shape_data = kind("shape").transform_calculate(
+        base=f"datum.row + {BASELINE}", top=f"datum.row + {BASELINE} - {SHAPE_HEIGHT} * datum.height")
+    if view == "histogram":
+        layers.insert(0, shape_data.mark_rect(color=color, opacity=0.55, stroke=color, strokeWidth=0.5).encode(
+            x=alt.X("start:Q", title=None, axis=x_axis, scale=alt.Scale(zero=False, nice=True)), x2="end:Q",
+            y=alt.Y("top:Q", axis=None, scale=row_scale), y2="base:Q",
+            tooltip=[alt.Tooltip("start:Q", title="from", format=".4~g"),
+                     alt.Tooltip("end:Q", title="to", format=".4~g"), alt.Tooltip("count:Q", title="samples")],
+        ))
+    elif view == "density":
+        layers.insert(0, shape_data.mark_area(color=color, opacity=0.45, line={"color": color}).encode(
+            x=x, y=alt.Y("top:Q", axis=None, scale=row_scale), y2="base:Q", detail="row:N",
+        ))
     if stage == "normalized":
-        layers.insert(0, zero_rule("x").properties(data=alt.NamedData(ZERO)))
-    return alt.layer(*layers).properties(title=title, width=PANEL_WIDTH, height=ROW_HEIGHT * num_features)
+        layers.insert(0, zero_rule("x").properties(data=alt.NamedData(DATASET)).transform_filter(
+            (alt.datum.kind == "label") & (alt.datum.row == 0)))
+    return readable(alt.layer(*layers).properties(
+        title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined, anchor="start", subtitleColor=REFERENCE,
+                              subtitleFontSize=MIN_FONT_SIZE),
+        height=chart_height(num_features), width="container",
+    ).configure_view(stroke=None))
 
 
-def distribution_chart(num_features: int, normalized_subtitle: str = "zero mean, unit variance") -> alt.HConcatChart:
-    """Three panels (input, normalized, output) with one row per feature, drawn from the named datasets of
-    `distribution_datasets`. The normalized panel carries the vermillion zero line."""
-    titles = {
-        "input": "Input x · original data",
-        "normalized": f"Normalized x̂ · {normalized_subtitle}",
-        "output": "Output y = γ·x̂ + β",
-    }
-    panels = [_panel(stage, titles[stage], num_features) for stage in STAGES]
-    return alt.hconcat(*panels, spacing=24).resolve_scale(x="independent", y="independent")
+def with_ticks(spec: dict, ticks: tuple[float, ...] | None) -> dict:
+    """A copy of a stage panel's spec (built with placeholder ticks) whose x-axis values are `ticks`: the ticks
+    follow the data while the cached spec does not, so a new γ or batch costs no Altair rebuild."""
+    if ticks is None:
+        return spec
+    layers = []
+    for layer in spec["layer"]:
+        x = layer.get("encoding", {}).get("x", {})
+        if "axis" in x:
+            x = {**x, "axis": {**x["axis"], "values": list(ticks)}}
+            layer = {**layer, "encoding": {**layer["encoding"], "x": x}}
+        layers.append(layer)
+    return {**spec, "layer": layers}

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from bn_core.data import FeatureSpec, make_batch, seed_example_batch, seed_like_specs
-from charts.demo import distribution_datasets
 from lessons.demo import apply_cell_edits, layer_pass, stages_table
 from tests.pages.conftest import open_page
 
@@ -51,9 +50,17 @@ def tables(at) -> dict:
     return {name: at.dataframe[i].value for i, name in enumerate(names)}
 
 
-def chart(at) -> dict:
-    (element,) = at.get("vega_lite_chart")
-    return json.loads(element.proto.spec)
+def charts(at) -> list[dict]:
+    """The three stage panels' specs (input, normalized, output)."""
+    elements = at.get("vega_lite_chart")
+    assert len(elements) == 3
+    return [json.loads(element.proto.spec) for element in elements]
+
+
+def chart_data(at, stage: int) -> str:
+    """A stage panel's data as it travels to the browser (Arrow bytes, read as text)."""
+    (dataset,) = at.get("vega_lite_chart")[stage].proto.datasets
+    return bytes(dataset.data.data).decode("utf-8", "ignore")
 
 
 def texts(elements) -> str:
@@ -85,10 +92,10 @@ def test_default_view_is_the_seed_batch_through_the_layer(demo):
     np.testing.assert_allclose(t["y"].to_numpy(), normalize(SEED), atol=1e-12)
     stats = t["stats"]
     var = SEED.var(axis=0)
-    np.testing.assert_allclose(stats["μ_B"], SEED.mean(axis=0))
-    np.testing.assert_allclose(stats["σ²_B"], var)
-    np.testing.assert_allclose(stats["σ_B"], np.sqrt(var))
-    np.testing.assert_allclose(stats["√(σ²_B+ε)"], np.sqrt(var + 1e-5))
+    np.testing.assert_allclose(stats["batch μ"], SEED.mean(axis=0))
+    np.testing.assert_allclose(stats["batch σ² (biased)"], var)
+    np.testing.assert_allclose(stats["batch σ"], np.sqrt(var))
+    np.testing.assert_allclose(stats["√(batch σ² + ε)"], np.sqrt(var + 1e-5))
     assert "running μ" not in stats.columns
     params = t["params"]
     np.testing.assert_array_equal(params["γ"], 1.0)
@@ -96,17 +103,21 @@ def test_default_view_is_the_seed_batch_through_the_layer(demo):
     assert demo.metric[0].value == "0"
     assert "Training mode" in texts(demo.info)
     assert not demo.warning and not demo.error
+    assert list(t["input"].index) == list(range(1, 9))  # samples numbered 1…N, as i = 1…m in the formulas
 
 
-def test_the_chart_is_one_spec_with_three_panels_and_a_zero_line(demo):
-    spec = chart(demo)
-    assert [panel["title"] for panel in spec["hconcat"]] == \
-        ["Input x · original data", "Normalized x̂ · zero mean, unit variance", "Output y = γ·x̂ + β"]
-    normalized_marks = [layer["mark"]["type"] for layer in spec["hconcat"][1]["layer"]]
-    assert normalized_marks[0] == "rule"
-    assert spec["hconcat"][1]["layer"][0]["mark"]["color"] == "#D55E00"
-    assert spec["resolve"]["scale"]["x"] == "independent"
-    assert len(demo.get("vega_lite_chart")) == 1
+def test_the_chart_is_three_single_views_that_stretch_with_a_zero_line_on_the_normalized_one(demo):
+    specs = charts(demo)
+    assert [spec["title"]["text"] for spec in specs] == ["Input x", "Normalized x̂", "Output y"]
+    assert specs[1]["title"]["subtitle"] == "zero mean, unit variance"
+    for spec in specs:
+        assert "hconcat" not in spec and "facet" not in spec and spec["width"] == "container"
+        assert spec["height"] >= 300
+    zero = specs[1]["layer"][0]
+    assert zero["mark"]["type"] == "rule" and zero["encoding"]["x"]["datum"] == 0
+    assert not any(layer["encoding"].get("x", {}).get("datum") == 0 for layer in specs[0]["layer"])
+    ticks = specs[1]["layer"][1]["encoding"]["x"]["axis"]["values"]
+    assert {-1, 0, 1} <= set(ticks)
 
 
 def test_the_chart_data_follow_gamma_and_beta(demo):
@@ -114,22 +125,22 @@ def test_the_chart_data_follow_gamma_and_beta(demo):
     demo.number_input(key="beta1").set_value(-3.0).run()
     y = tables(demo)["y"].to_numpy()
     np.testing.assert_allclose(y[:, 1], 2.0 * normalize(SEED)[:, 1] - 3.0, atol=1e-12)
-    # the chart's datasets travel outside the spec (as Arrow); the row labels carry γ and β
-    labels = demo.get("vega_lite_chart")[0].proto.datasets
-    assert [d.name for d in labels] == ["demo_values", "demo_summary", "demo_zero"]
-    assert "F1  γ=2, β=-3" in bytes(labels[1].data.data).decode("utf-8", "ignore")
+    # the chart's data travel outside the spec (as Arrow); the output panel's row labels carry γ and β
+    assert [d.name for d in demo.get("vega_lite_chart")[2].proto.datasets] == ["stage"]
+    assert "F1 · γ = 2, β = −3" in chart_data(demo, 2)
+    assert "F1 · γ" not in chart_data(demo, 1)
 
 
-def test_chart_datasets_leave_out_what_cannot_be_drawn():
-    x = np.array([[2.0, 1.0], [2.0, 3.0], [2.0, 8.0]])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xhat = normalize(x, eps=0.0)
-    data = distribution_datasets(x, xhat, xhat, ["c", "v"], [1.0, 2.0], [0.0, 0.5])
-    values, summary = data["demo_values"], data["demo_summary"]
-    assert len(values) == 3 * 3 * 2 - 2 * 3  # the constant feature's x̂ and y are 0/0
-    assert set(summary[summary.stage != "input"].label) == {"v", "v  γ=2, β=0.5"}
-    normalized = summary[(summary.stage == "normalized")].iloc[0]
-    assert normalized["mean"] == pytest.approx(0, abs=1e-12) and normalized["sigma"] == pytest.approx(1)
+def test_histogram_and_density_views_are_bound_and_draw_the_shape(demo):
+    assert demo.segmented_control(key="plot").value == "samples"
+    assert not any(layer["mark"]["type"] in ("rect", "area") for layer in charts(demo)[0]["layer"])
+    demo.segmented_control(key="plot").set_value("histogram").run()
+    assert not demo.exception
+    assert all(spec["layer"][int(i == 1)]["mark"]["type"] == "rect" for i, spec in enumerate(charts(demo)))
+    demo.segmented_control(key="plot").set_value("density").run()
+    assert all(spec["layer"][int(i == 1)]["mark"]["type"] == "area" for i, spec in enumerate(charts(demo)))
+    at = open_page(PAGE, query={"plot": "Histogram"})
+    assert at.segmented_control(key="plot").value == "histogram"
 
 
 # ---------------------------------------------------------------- the batch controls
@@ -237,7 +248,7 @@ def test_download_buttons_are_offered(demo):
 def test_epsilon_changes_the_divisor(demo):
     demo.select_slider(key="eps").set_value(0.1).run()
     t = tables(demo)
-    np.testing.assert_allclose(t["stats"]["√(σ²_B+ε)"], np.sqrt(SEED.var(axis=0) + 0.1))
+    np.testing.assert_allclose(t["stats"]["√(batch σ² + ε)"], np.sqrt(SEED.var(axis=0) + 0.1))
     np.testing.assert_allclose(t["xhat"].to_numpy(), normalize(SEED, eps=0.1), atol=1e-12)
 
 
@@ -274,11 +285,11 @@ def test_inference_mode_normalizes_with_the_running_statistics():
     t = tables(at)
     np.testing.assert_allclose(t["xhat"].to_numpy(), normalize(SEED, mean=mean, var=var), atol=1e-12)
     np.testing.assert_allclose(t["stats"]["running μ"], mean, rtol=1e-12)
-    np.testing.assert_allclose(t["stats"]["√(running σ²+ε)"], np.sqrt(var + 1e-5), rtol=1e-12)
-    np.testing.assert_allclose(t["stats"]["μ_B"], SEED.mean(axis=0))
+    np.testing.assert_allclose(t["stats"]["√(running σ² + ε)"], np.sqrt(var + 1e-5), rtol=1e-12)
+    np.testing.assert_allclose(t["stats"]["batch μ"], SEED.mean(axis=0))
     info = texts(at.info)
     assert "Inference mode" in info and f"{1 - 0.7 ** 4:.0%}" in info
-    assert chart(at)["hconcat"][1]["title"] == "Normalized x̂ · with running statistics"
+    assert charts(at)[1]["title"]["subtitle"] == "with the running statistics"
 
 
 def test_switching_modes_changes_the_tables(demo):
@@ -311,9 +322,11 @@ def test_constant_feature_with_zero_epsilon_is_explained_not_crashed(demo):
     assert not demo.exception
     warning = texts(demo.warning)
     assert "Division by zero" in warning and "`c`" in warning
-    xhat = tables(demo)["xhat"].to_numpy()
-    assert np.isnan(xhat[:, 0]).all()
-    np.testing.assert_allclose(xhat[:, 1], normalize(np.array([1.0, 4, 6]), eps=0.0), atol=1e-12)
+    xhat = tables(demo)["xhat"]
+    assert list(xhat["c"]) == ["—"] * 3  # undefined, never None
+    np.testing.assert_allclose(xhat["v"], normalize(np.array([1.0, 4, 6]), eps=0.0), atol=1e-12)
+    assert "PyTorch refuses" in texts(demo.info) and not demo.error
+    assert "batch_norm eps must be positive during training" in demo.code[0].value
     demo.select_slider(key="eps").set_value(1e-5).run()
     assert "Division by zero" not in texts(demo.warning)
     np.testing.assert_array_equal(tables(demo)["xhat"].to_numpy()[:, 0], 0.0)
@@ -323,13 +336,14 @@ def test_batch_size_one_in_training_explains_and_shows_inference(demo):
     demo.segmented_control(key="preset").set_value("random").run()
     demo.slider(key="n").set_value(1).run()
     assert not demo.exception
-    error = texts(demo.error)
-    assert "single sample" in error and "Expected more than 1 value per channel when training" in error
+    assert not demo.error  # a lesson about an error, not an error of the page
+    info = texts(demo.info)
+    assert "single sample" in info and "Expected more than 1 value per channel when training" in info
     x = make_batch(seed_like_specs(4), 1, 0)
     np.testing.assert_allclose(tables(demo)["xhat"].to_numpy(), x / np.sqrt(1 + 1e-5), atol=1e-12)
     assert demo.button(key="step1").disabled
     demo.segmented_control(key="mode").set_value("inference").run()
-    assert "single sample" not in texts(demo.error)
+    assert "single sample" not in texts(demo.info)
 
 
 @pytest.mark.parametrize(("fixture", "level", "words", "shape"), [
@@ -345,7 +359,7 @@ def test_bad_csv_files_get_a_clear_message_and_the_page_keeps_working(demo, fixt
     messages = texts(demo.warning if level == "warning" else demo.error)
     assert words in messages and f"`{fixture}`" in messages
     assert tables(demo)["input"].shape == shape
-    assert len(demo.get("vega_lite_chart")) == 1
+    assert len(demo.get("vega_lite_chart")) == 3
 
 
 def test_uploaded_numbers_are_used_exactly(demo):
@@ -359,7 +373,7 @@ def test_uploaded_numbers_are_used_exactly(demo):
 
 def test_a_one_row_upload_in_training_mode_is_explained(demo):
     upload(demo, "one_row.csv")
-    assert "single sample" in texts(demo.error)
+    assert "single sample" in texts(demo.info)
     np.testing.assert_allclose(tables(demo)["xhat"].to_numpy(), [[1.5, 2.5, 3.5]] / np.sqrt(1 + 1e-5))
 
 
@@ -402,6 +416,7 @@ def test_insight_odd_shapes(demo):
     assert demo.slider(key="n").value == 64
     assert [demo.selectbox(key=f"dist{j}").value for j in range(4)] == \
         ["skewed", "bimodal", "heavy-tailed", "with outliers"]
+    assert demo.segmented_control(key="plot").value == "histogram"  # shapes need a histogram to be seen
     xhat = tables(demo)["xhat"].to_numpy()
     np.testing.assert_allclose(xhat.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(xhat.var(axis=0), 1, atol=1e-4)
@@ -431,4 +446,22 @@ def test_insight_constant_feature_and_zero_epsilon(demo):
     assert not demo.exception
     assert demo.select_slider(key="eps").value == 0.0
     assert "Division by zero" in texts(demo.warning)
-    assert np.isnan(tables(demo)["xhat"].to_numpy()[:, 0]).all()
+    assert set(tables(demo)["xhat"]["F0"]) == {"—"}
+
+
+def test_insight_a_negative_scale_flips_xhat(demo):
+    before = tables(demo)["xhat"].to_numpy()
+    demo.button(key="try_flip").click().run()
+    np.testing.assert_allclose(tables(demo)["input"].to_numpy(), -3 * SEED + 10)
+    np.testing.assert_allclose(tables(demo)["xhat"].to_numpy(), -before, atol=1e-5)
+
+
+def test_insight_texts_are_computed_and_sourced(demo):
+    cards = texts(demo.markdown)
+    assert "BN-Baseline" in cards and "2.3× fewer" in cards and "initialization" not in cards
+    assert "exact in inference mode" in cards and "*positive*" in cards
+    evidence = texts(demo.caption)
+    assert "the next training batch, with the same γ and β, by" in evidence
+    assert "but from −x̂ by" in evidence
+    (references,) = [e for e in demo.expander if e.label.startswith("References")]
+    assert "arXiv:1502.03167" in texts(references.markdown) and "arXiv:1805.11604" in texts(references.markdown)

@@ -1,0 +1,119 @@
+"""A batch's features as the Demo's distribution view draws them: one row per feature, each row holding the
+samples (strips), a histogram or a density curve, and the mean ± 1σ.
+
+Heights are relative to each feature's own peak (0…1): the view compares shapes, not counts, so a skewed, a
+bimodal and a heavy-tailed feature of the same batch are told apart at a glance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from lessons.format import MINUS
+
+VIEWS = {"samples": "Samples", "histogram": "Histogram", "density": "Density"}
+MAX_BINS = 40
+DENSITY_POINTS = 80
+
+
+def _finite(column: np.ndarray) -> np.ndarray:
+    return column[np.isfinite(column)]
+
+
+def histogram_bins(values: np.ndarray) -> np.ndarray:
+    """Bin edges for one feature's finite values: numpy's "auto" rule (the larger of Sturges and
+    Freedman–Diaconis), at most MAX_BINS bins; one bin of width 1 around a constant feature."""
+    if values.min() == values.max():
+        return np.array([values.min() - 0.5, values.max() + 0.5])
+    edges = np.histogram_bin_edges(values, bins="auto")
+    return edges if len(edges) <= MAX_BINS + 1 else np.histogram_bin_edges(values, bins=MAX_BINS)
+
+
+def density_curve(values: np.ndarray, points: int = DENSITY_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian kernel density estimate with Silverman's bandwidth, (grid, density) each (points,), over the
+    values' range padded by three bandwidths."""
+    n = len(values)
+    spread = min(values.std(), (np.percentile(values, 75) - np.percentile(values, 25)) / 1.34) or values.std()
+    bandwidth = 0.9 * (spread or 1.0) * n ** -0.2
+    grid = np.linspace(values.min() - 3 * bandwidth, values.max() + 3 * bandwidth, points)
+    density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / bandwidth) ** 2).sum(axis=1)
+    return grid, density / (n * bandwidth * math.sqrt(2 * math.pi))
+
+
+def stage_data(values: np.ndarray, labels: list[str], view: str) -> pd.DataFrame:
+    """Everything one stage's panel draws, in one long table (one Arrow table to send). values: (N, F); labels:
+    F row labels; view: a key of VIEWS. Column `kind` says what a row is:
+
+    label:   row (feature index), label.
+    sample:  row, label, sample (1…N), value: every finite value.
+    summary: row, label, mean, sigma (biased), lo = mean − sigma, hi = mean + sigma, for finite features.
+    shape:   histogram: row, start, end, count, height (count / the feature's largest count);
+             density: row, value, height (density / the feature's peak); none for the samples view.
+    Non-finite values (a division by zero) are left out: there is nothing to draw for them.
+    """
+    n, f = values.shape
+    rows = np.tile(np.arange(f), n)
+    keep = np.isfinite(values).reshape(-1)
+    label_array = np.asarray(labels, dtype=object)
+    parts = [
+        pd.DataFrame({"kind": "label", "row": np.arange(f), "label": label_array}),
+        pd.DataFrame({"kind": "sample", "row": rows[keep], "label": label_array[rows[keep]],
+                      "sample": np.repeat(np.arange(1, n + 1), f)[keep], "value": values.reshape(-1)[keep]}),
+    ]
+    summary, shape = [], []
+    for j in range(f):
+        column = _finite(values[:, j])
+        if column.size == 0:
+            continue
+        mean, sigma = column.mean(), column.std()
+        summary.append((j, labels[j], mean, sigma, mean - sigma, mean + sigma))
+        if view == "histogram":
+            counts, edges = np.histogram(column, bins=histogram_bins(column))
+            shape.append(pd.DataFrame({"row": j, "start": edges[:-1], "end": edges[1:], "count": counts,
+                                       "height": counts / counts.max()}))
+        elif view == "density":
+            grid, density = density_curve(column)
+            shape.append(pd.DataFrame({"row": j, "value": grid, "height": density / density.max()}))
+    parts.append(pd.DataFrame(summary, columns=["row", "label", "mean", "sigma", "lo", "hi"]).assign(kind="summary"))
+    parts += [part.assign(kind="shape") for part in shape]
+    return pd.concat(parts, ignore_index=True)
+
+
+def normalized_ticks(xhat: np.ndarray) -> tuple[float, ...]:
+    """Axis values for a normalized panel: 0 and ±1, then multiples of a round step (1, 2, 5, 10, …) from 2 out to
+    the data's reach, at most three a side. Past |x̂| = 8 (inference with off-centre running statistics) ±1 would
+    collide with 0's label, so only 0 and the multiples remain."""
+    finite = np.abs(xhat[np.isfinite(xhat)])
+    reach = max(float(finite.max()) if finite.size else 1.0, 1.0)
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**3, 10**4, 10**5, 10**6, 10**7) if reach / s <= 3)
+    outer = [k * step for k in range(1, 4) if 2 <= k * step <= reach + step / 2]
+    inner = (-1.0, 0.0, 1.0) if reach <= 8 else (0.0,)
+    return tuple(sorted({*inner, *map(float, outer), *(-float(t) for t in outer)}))
+
+
+def round_ticks(values: np.ndarray, max_ticks: int = 6) -> tuple[float, ...]:
+    """Axis values at multiples of a round step (1, 2 or 5 × 10^k) across the finite values' range, at most
+    `max_ticks` of them: 0 is labelled whenever the range crosses it (Vega's own ticks can lose it to label
+    thinning on a narrow panel)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return (0.0,)
+    low, high = float(finite.min()), float(finite.max())
+    span = max(high - low, 1e-12)
+    magnitude = 10.0 ** math.floor(math.log10(span))
+    step = next(m * magnitude for m in (0.1, 0.2, 0.5, 1, 2, 5, 10) if span / (m * magnitude) <= max_ticks - 1)
+    ticks = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
+    return tuple(float(round(t, 12)) for t in ticks) or (low,)
+
+
+def _short(value: float) -> str:
+    return f"{value:.3g}".replace("-", MINUS)
+
+
+def output_labels(names, gamma, beta) -> list[str]:
+    """Row labels of the output panel: each feature with its γ and β."""
+    return [f"{name} · γ = {_short(g)}, β = {_short(b)}"
+            for name, g, b in zip(names, gamma, beta, strict=True)]
