@@ -1,46 +1,92 @@
-"""URL-bound controls, some shared across pages.
+"""URL-bound controls: one mechanism for every page, shared values included, every input checked.
 
-Every control that shapes a view is bound to the URL (`bind="query-params"`), so a copied link reopens
-the same state. Controls made with `shared=True` also carry their value to the other pages of the same
-session: Streamlit scopes widget state to a page, so the value is kept in a session-wide store and
-seeded into the widget when a page renders it without a URL parameter of its own.
+Why it is shaped this way (measured on Streamlit 1.67 in AppTest and in Chromium against `streamlit run`):
+
+- **The widget itself is the store.** `bind="query-params"` with a `key` makes the key the URL parameter, and
+  Streamlit 1.67 keeps a bound widget's value when the widget is not rendered: on a page switch the value is
+  carried under its key and, when the next page renders a widget with the same key, written back into that
+  page's URL. So a control shared across pages (ε `eps`, `momentum`, `gamma{j}`/`beta{j}`) is nothing but the
+  same key on every page: no shadow copy. `persist_state="session"` adds nothing once `bind` is set (the
+  binding takes precedence), and `st.page_link(query_params=...)` cannot carry a shared key from a page that
+  binds it: Streamlit drops URL parameters bound on the page being left.
+- **Page-local keys are kept apart by construction.** The same carrying makes a page-local key (the Demo's
+  `steps`, `n`, `seed`, `preset`, `mode`) reach another page that uses the key for something else
+  (`StreamlitValueBelowMinError`, or 100 training steps on the Demo). `bound` records every key in a registry
+  per page; `ui.layout.page_setup` moves the keys of the page being left out of session state (into a stash,
+  so coming back restores them) before the next page builds a widget. Session state therefore only ever holds
+  the current page's local keys plus the shared ones: no collision, whatever names pages choose, and URLs stay
+  as they were (namespacing the keys would have changed every link and every `st.session_state[...]` in the
+  pages' callbacks).
+- **Nothing reaches a widget unchecked.** A value arriving by URL or session state is checked against the
+  domain the widget's own kwargs describe (`ui.domain`) before the widget is built: out of range → clamped,
+  non-finite / unparseable / unknown / empty / repeated → the default, each with one `st.toast` naming the
+  parameter. A bad URL value must not reach the widget at all (Streamlit seeds from the URL as the page loads
+  and `?seed=inf` raises `OverflowError` inside it), so the parameter is removed, the checked value goes to
+  session state and the widget is built without `bind` for that one run (no rerun, so a link with twenty bad
+  values costs no more than a good one); the next run binds it again and writes the checked value to the URL.
+  The sidebar's share link is computed from the bound widgets' values, so it is right even in that run.
+- A shared value wins over nothing but a link: when a page is opened with the key in its URL, the link's value
+  is used (page_setup drops the carried one). In the same session a value set by a callback
+  (`set_control`) is a plain `st.session_state` write, Streamlit's documented way to change a bound widget.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-_SHARED = "_shared_controls"
+from ui import registry
+from ui.domain import Domain, domain_of, from_session, from_url
 
 EPS_OPTIONS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
-def _shared_store() -> dict[str, Any]:
-    return st.session_state.setdefault(_SHARED, {})
+def _binding(key: str, domain: Domain) -> str | None:
+    """Make the value this widget will read acceptable to it; return the `bind` to build it with.
+
+    A bad URL value must not reach the widget (Streamlit seeds from the URL as the page loads, before any
+    check): the parameter is removed, the checked value goes to session state and the widget is built unbound
+    for this one run. On the next run it is bound again and its value re-set, which writes it into the URL.
+    """
+    if registry.first_use_on_page(key) and key in st.query_params:
+        raw = st.query_params.get_all(key)
+        verdict = from_url(domain, raw)
+        if verdict.problem is None and domain.url_value(verdict.value) in (raw, None):
+            return "query-params"
+        if verdict.problem is not None:
+            registry.notify(key, verdict.problem)
+        st.session_state[key] = verdict.value
+        with contextlib.suppress(StreamlitAPIException):  # bound already: Streamlit ignores the URL value then
+            del st.query_params[key]
+        registry.resync_later(key)
+        return None
+    if key in st.session_state:
+        verdict = from_session(domain, st.session_state[key])
+        if verdict.problem is not None:
+            registry.notify(key, verdict.problem)
+        if verdict.problem is not None or registry.take_resync(key):
+            st.session_state[key] = verdict.value
+    return "query-params"
 
 
-def bound(widget: Callable, label: str, *, key: str, shared: bool = False, **kwargs) -> Any:
+def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwargs) -> Any:
     """Render `widget(label, key=key, bind="query-params", **kwargs)` and return its value.
 
-    shared=True: the value follows the user to the other pages of this session.
+    The URL parameter `key` and any session value are first checked against the domain in `kwargs` (see the
+    module docstring). shared=True: the value follows the user to the other pages of this session (every page
+    that uses the key must pass shared=True and the same domain).
     """
-    if not shared:
-        return widget(label, key=key, bind="query-params", **kwargs)
-    store = _shared_store()
-    if key not in st.query_params and key in store:
-        # Without a URL parameter the widget would start at its default on a page it was not rendered on yet
-        # (st.session_state.get(key) may still report the other page's widget). Setting it through session state
-        # also makes Streamlit write the value into this page's URL.
-        st.session_state[key] = store[key]
-
-    def remember() -> None:
-        store[key] = st.session_state[key]
-
-    value = widget(label, key=key, bind="query-params", on_change=remember, **kwargs)
-    store[key] = value
+    domain = domain_of(widget.__name__, label, kwargs)
+    registry.register(key, shared=shared)
+    bind = "query-params" if domain is None else _binding(key, domain)
+    value = widget(label, key=key, bind=bind, **kwargs)
+    if domain is not None:
+        registry.show_in_link(key, domain.url_value(st.session_state.get(key)))
+    registry.flush_notices()
     return value
 
 
@@ -53,12 +99,8 @@ def open_tab(views: dict[str, Callable[[], None]], *, key: str) -> None:
 
 
 def set_control(key: str, value: Any) -> None:
-    """Change a bound control from code (e.g. in a button's callback); a shared control's session-wide copy
-    changes with it, or `bound` would restore the old value on the next run."""
+    """Change a bound control from code (e.g. in a button's callback): the widget and the URL follow."""
     st.session_state[key] = value
-    store = _shared_store()
-    if key in store:
-        store[key] = value
 
 
 def format_eps(eps: float) -> str:
