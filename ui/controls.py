@@ -22,9 +22,10 @@ Why it is shaped this way (measured on Streamlit 1.67 in AppTest and in Chromium
   non-finite / unparseable / unknown / empty / repeated → the default, each with one `st.toast` naming the
   parameter. A bad URL value must not reach the widget at all (Streamlit seeds from the URL as the page loads
   and `?seed=inf` raises `OverflowError` inside it), so the parameter is removed, the checked value goes to
-  session state and the widget is built without `bind` for that one run (no rerun, so a link with twenty bad
-  values costs no more than a good one); the next run binds it again and writes the checked value to the URL.
-  The sidebar's share link is computed from the bound widgets' values, so it is right even in that run.
+  session state, the URL gets the checked value, and the widget is built without `bind` for that one run (no
+  rerun: a link with twenty bad values costs no more than a good one).
+- The sidebar's share link is computed from the bound widgets' values as they are built (`ui.registry`), so it
+  equals the page's URL after callbacks, uploads and button presses too, not one step behind.
 - A shared value wins over nothing but a link: when a page is opened with the key in its URL, the link's value
   is used (page_setup drops the carried one). In the same session a value set by a callback
   (`set_control`) is a plain `st.session_state` write, Streamlit's documented way to change a bound widget.
@@ -45,12 +46,21 @@ from ui.domain import Domain, domain_of, from_session, from_url
 EPS_OPTIONS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
+def _set_url(key: str, url_value: list[str] | None) -> None:
+    """Write the URL parameter of a control that is not bound yet in this run (None: omit it, the default)."""
+    with contextlib.suppress(StreamlitAPIException):  # bound already: Streamlit then keeps the URL itself
+        if url_value is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = url_value
+
+
 def _binding(key: str, domain: Domain) -> str | None:
     """Make the value this widget will read acceptable to it; return the `bind` to build it with.
 
     A bad URL value must not reach the widget (Streamlit seeds from the URL as the page loads, before any
-    check): the parameter is removed, the checked value goes to session state and the widget is built unbound
-    for this one run. On the next run it is bound again and its value re-set, which writes it into the URL.
+    check): the URL gets the checked value instead, session state too, and the widget is built unbound for this
+    one run (from the next run on the URL it seeds from is the corrected one).
     """
     if registry.first_use_on_page(key) and key in st.query_params:
         raw = st.query_params.get_all(key)
@@ -60,16 +70,15 @@ def _binding(key: str, domain: Domain) -> str | None:
         if verdict.problem is not None:
             registry.notify(key, verdict.problem)
         st.session_state[key] = verdict.value
-        with contextlib.suppress(StreamlitAPIException):  # bound already: Streamlit ignores the URL value then
-            del st.query_params[key]
-        registry.resync_later(key)
+        _set_url(key, domain.url_value(verdict.value))
         return None
     if key in st.session_state:
         verdict = from_session(domain, st.session_state[key])
         if verdict.problem is not None:
             registry.notify(key, verdict.problem)
-        if verdict.problem is not None or registry.take_resync(key):
             st.session_state[key] = verdict.value
+        if registry.take_restored(key):
+            _set_url(key, domain.url_value(verdict.value))
     return "query-params"
 
 

@@ -17,7 +17,7 @@ _SHARED = "_ui_shared"      # keys of controls shared across pages
 _STASH = "_ui_stash"        # page title -> {key: value} of its page-local controls when the user left it
 _CHECKED = "_ui_checked"    # keys whose URL value was checked during this visit of the page
 _NOTICES = "_ui_notices"    # notices not shown yet (they survive the rerun that drops a bad URL value)
-_RESYNC = "_ui_resync"      # keys built unbound in the last run (a bad URL value): re-set them to reach the URL
+_RESTORED = "_ui_restored"  # keys restored from the stash on entering the page, not yet written to the URL
 _LINK = "_ui_link"          # this run's share-link parameters: key -> list of URL strings
 _LINK_SLOT = "_ui_link_slot"  # the sidebar placeholder the share link is drawn in
 
@@ -43,11 +43,11 @@ def _switch_page(left: str | None, entered: str) -> None:
                 saved[key] = state[key]
                 del state[key]
         stash[left] = saved
-    restored = False
+    restored = set()
     for key, value in stash.pop(entered, {}).items():
         if key not in st.query_params:
             state[key] = value
-            restored = True
+            restored.add(key)
     for key in shared:
         if key in state:
             # Re-set the carried value, so this page's widget and URL take it in this very run (Streamlit alone
@@ -56,10 +56,7 @@ def _switch_page(left: str | None, entered: str) -> None:
             state[key] = state[key]
     state[_PAGE] = entered
     state[_CHECKED] = set()
-    if restored:
-        # Restored values reach the widgets now, but Streamlit writes a value into the URL only when it was
-        # in session state before the run: one cheap rerun (nothing but this setup has run) puts them there.
-        st.rerun()
+    state[_RESTORED] = restored
 
 
 def register(key: str, *, shared: bool) -> None:
@@ -79,15 +76,12 @@ def first_use_on_page(key: str) -> bool:
     return first
 
 
-def resync_later(key: str) -> None:
-    st.session_state.setdefault(_RESYNC, set()).add(key)
-
-
-def take_resync(key: str) -> bool:
-    """True once after `resync_later(key)`: the control was built unbound and its value is not in the URL yet."""
-    pending = st.session_state.get(_RESYNC, set())
-    if key in pending:
-        pending.discard(key)
+def take_restored(key: str) -> bool:
+    """True once if `key` was restored from the stash on entering this page: its widget will show the value, but
+    Streamlit writes a restored session value into the URL only from the next run on, so the caller does it."""
+    restored = st.session_state.get(_RESTORED, set())
+    if key in restored:
+        restored.discard(key)
         return True
     return False
 
