@@ -90,7 +90,7 @@ def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwa
     that uses the key must pass shared=True and the same domain).
     """
     domain = domain_of(widget.__name__, label, kwargs)
-    registry.register(key, shared=shared)
+    registry.register(key, shared=shared, domain=domain)
     bind = "query-params" if domain is None else _binding(key, domain)
     value = widget(label, key=key, bind=bind, **kwargs)
     if domain is not None:

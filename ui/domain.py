@@ -17,7 +17,7 @@ from typing import Any
 # A number input without bounds still gets some: beyond this every chart and statistic loses its meaning.
 UNBOUNDED_LIMIT = 1e6
 # A text control without max_chars: the longest value read from a link or kept in session state.
-TEXT_LIMIT = 50_000
+TEXT_LIMIT = 100_000
 # A number in a link is at most this many characters (a float's repr is < 25); 400 digits never reach float().
 NUMBER_CHARS = 32
 # How much of a rejected value a notice quotes.

@@ -11,9 +11,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui.domain import Domain
+
 _PAGE = "_ui_page"          # title of the page this session is on
 _PAGE_KEYS = "_ui_keys"     # page title -> set of the page-local keys its controls use
 _SHARED = "_ui_shared"      # keys of controls shared across pages
+_DOMAINS = "_ui_domains"    # key -> the Domain its control was last built with (what the fuzz test feeds)
 _STASH = "_ui_stash"        # page title -> {key: value} of its page-local controls when the user left it
 _CHECKED = "_ui_checked"    # keys whose URL value was checked during this visit of the page
 _NOTICES = "_ui_notices"    # notices not shown yet (they survive the rerun that drops a bad URL value)
@@ -59,13 +62,20 @@ def _switch_page(left: str | None, entered: str) -> None:
     state[_RESTORED] = restored
 
 
-def register(key: str, *, shared: bool) -> None:
-    """Record that the current page's control `key` is shared, or local to this page."""
+def register(key: str, *, shared: bool, domain: Domain | None) -> None:
+    """Record that the current page's control `key` is shared, or local to this page, and what it accepts."""
     state = st.session_state
+    state.setdefault(_DOMAINS, {})[key] = domain
     if shared:
         state.setdefault(_SHARED, set()).add(key)
     else:
         state.setdefault(_PAGE_KEYS, {}).setdefault(state.get(_PAGE), set()).add(key)
+
+
+def bound_controls(state) -> dict[str, Domain | None]:
+    """Every key a `bound` control used in this session, with its domain (None: a widget ui.domain does not
+    know). `state`: st.session_state, or an AppTest's session_state."""
+    return dict(state[_DOMAINS]) if _DOMAINS in state else {}
 
 
 def first_use_on_page(key: str) -> bool:
