@@ -77,7 +77,7 @@ def _binding(key: str, domain: Domain) -> str | None:
         if verdict.problem is not None:
             registry.notify(key, verdict.problem)
             st.session_state[key] = verdict.value
-        if registry.take_restored(key):
+        if registry.take_restored(key) or verdict.problem is not None:
             _set_url(key, domain.url_value(verdict.value))
     return "query-params"
 
@@ -92,6 +92,8 @@ def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwa
     domain = domain_of(widget.__name__, label, kwargs)
     registry.register(key, shared=shared, domain=domain)
     bind = "query-params" if domain is None else _binding(key, domain)
+    if bind is None and widget.__name__ == "tabs":
+        kwargs.setdefault("on_change", "rerun")  # bound tabs track the open tab; unbound ones only with this
     value = widget(label, key=key, bind=bind, **kwargs)
     if domain is not None:
         registry.show_in_link(key, domain.url_value(st.session_state.get(key)))

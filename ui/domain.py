@@ -4,6 +4,8 @@
 for numbers, options/format_func/index/default for choices, max_chars for text). `from_url(domain, raw)` checks
 the raw strings of a URL parameter and `from_session(domain, value)` a value found in session state; both return
 a `Verdict`: the value to use and, when the input was not acceptable, what was wrong and what is used instead.
+A link's value out of range falls back to the default (as Streamlit itself treats an invalid link value); a
+session value out of range (a callback overshooting, say) is clamped.
 No Streamlit here: the rules are plain functions, tested on their own (tests/ui/test_domain.py).
 """
 
@@ -147,17 +149,20 @@ def _label(domain: Domain, value: Any) -> str:
     return str(value)
 
 
-def _number(domain: Domain, number: float) -> Verdict:
+def _number(domain: Domain, number: float, *, clamp: bool) -> Verdict:
+    """A number checked against the domain; out of range: clamped (clamp=True) or the default."""
     if not math.isfinite(number):
         return _default(domain, f"{shown(number)} is not a finite number")
     if domain.integer and not number.is_integer():
         return _default(domain, f"{shown(number)} is not a whole number")
-    clamped = min(max(number, domain.low), domain.high)
-    value = int(clamped) if domain.integer else float(clamped)
-    if clamped != number:
-        side = "below the minimum" if number < domain.low else "above the maximum"
-        return Verdict(value, f"{shown(number)} is {side}; using {shown(value)}")
-    return Verdict(value)
+    if domain.low <= number <= domain.high:
+        return Verdict(int(number) if domain.integer else float(number))
+    side = f"below the minimum {domain.low:g}" if number < domain.low else f"above the maximum {domain.high:g}"
+    if not clamp:
+        return _default(domain, f"{shown(number)} is {side}")
+    value = min(max(number, domain.low), domain.high)
+    value = int(value) if domain.integer else float(value)
+    return Verdict(value, f"{shown(number)} is {side}; using {shown(value)}")
 
 
 def from_url(domain: Domain, raw: Sequence[str]) -> Verdict:
@@ -195,7 +200,7 @@ def from_url(domain: Domain, raw: Sequence[str]) -> Verdict:
         number = float(text)
     except ValueError:
         return _default(domain, f"{shown(text)} is not a number")
-    return _number(domain, number)
+    return _number(domain, number, clamp=False)
 
 
 def from_session(domain: Domain, value: Any) -> Verdict:
@@ -203,7 +208,7 @@ def from_session(domain: Domain, value: Any) -> Verdict:
     if domain.kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return _default(domain, f"{shown(value)} is not a number")
-        return _number(domain, float(value))
+        return _number(domain, float(value), clamp=True)
     if domain.kind == "choice":
         return Verdict(value) if value in domain.options else _default(domain, f"{shown(value)} is not an option")
     if domain.kind == "choices":
