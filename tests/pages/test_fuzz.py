@@ -77,12 +77,7 @@ def hostile_links(keys: list[str]):
         yield chosen, {key: HOSTILE[name] for key, name in chosen.items()}
 
 
-# The Why page starts training from a link alone (issue 12, item 7: its owner replaces the cost estimate with a
-# hard budget and a click); until then its links exceed the CPU budget.
-WHY_TRAINS_FROM_A_LINK = pytest.mark.xfail(reason="issue 12 item 7: the Why page trains from a link", strict=False)
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=WHY_TRAINS_FROM_A_LINK) if "Why" in p else p for p in PATHS])
+@pytest.mark.parametrize("path", PATHS)
 def test_hostile_link_values_never_break_a_page(path):
     keys = list(controls(path))
     if not keys:
