@@ -18,17 +18,19 @@ Why it is shaped this way (measured on Streamlit 1.67 in AppTest and in Chromium
   as they were (namespacing the keys would have changed every link and every `st.session_state[...]` in the
   pages' callbacks).
 - **Nothing reaches a widget unchecked.** A value arriving by URL or session state is checked against the
-  domain the widget's own kwargs describe (`ui.domain`) before the widget is built: out of range → clamped,
-  non-finite / unparseable / unknown / empty / repeated → the default, each with one `st.toast` naming the
-  parameter. A bad URL value must not reach the widget at all (Streamlit seeds from the URL as the page loads
+  domain the widget's own kwargs describe (`ui.domain`) before the widget is built: a link's value that is out
+  of range, non-finite, unparseable, unknown, empty or repeated → the default (a session value out of range is
+  clamped), each with one `st.toast` naming the parameter, what was wrong and what is used. A bad URL value
+  must not reach the widget at all (Streamlit seeds from the URL as the page loads
   and `?seed=inf` raises `OverflowError` inside it), so the parameter is removed, the checked value goes to
   session state, the URL gets the checked value, and the widget is built without `bind` for that one run (no
   rerun: a link with twenty bad values costs no more than a good one).
 - The sidebar's share link is computed from the bound widgets' values as they are built (`ui.registry`), so it
   equals the page's URL after callbacks, uploads and button presses too, not one step behind.
-- A shared value wins over nothing but a link: when a page is opened with the key in its URL, the link's value
-  is used (page_setup drops the carried one). In the same session a value set by a callback
-  (`set_control`) is a plain `st.session_state` write, Streamlit's documented way to change a bound widget.
+- A shared value yields only to a link: when a page is opened with the key in its URL, Streamlit seeds the
+  widget from the link on its first run, over the carried session value. A value set by a callback
+  (`set_control`) is a plain `st.session_state` write, Streamlit's documented way to change a bound widget
+  (hence `disableWidgetStateDuplicationWarning` in .streamlit/config.toml: that write is intended).
 """
 
 from __future__ import annotations
