@@ -18,7 +18,14 @@ import pandas as pd
 
 from bn_core.data import feature_names
 
-MAX_BYTES = 5_000_000
+# Budgets checked before pandas sees anything: parsing costs per column and per cell, so a one-row CSV of 60,000
+# values (126 KB) used to take ~30 s of server CPU. The worst input inside them parses in well under a second
+# (tests/lessons/test_csv_input.py). MAX_BYTES is also the uploader's cap: `server.maxUploadSize = 1` (MB) in
+# .streamlit/config.toml says the same (a test checks they agree).
+MAX_BYTES = 1_000_000
+MAX_LINE_CHARS = 4_096
+MAX_COLUMNS = 64
+MAX_FIELDS = 100_000
 MAX_NAME_LENGTH = 40
 _DELIMITERS = ",;\t|"
 _ROW_LABEL_NAMES = {"", "sample", "index", "#", "row", "unnamed: 0"}
@@ -47,9 +54,29 @@ def quote(name: str) -> str:
     return "`" + name.replace("`", "'") + "`"
 
 
-def _listing(numbers: list[int]) -> str:
-    shown = ", ".join(str(n) for n in numbers[:_LISTED])
-    return shown + (f" and {len(numbers) - _LISTED} more" if len(numbers) > _LISTED else "")
+def _listing(items: list) -> str:
+    """The first few items, then how many more (a warning never grows with the input)."""
+    shown = ", ".join(str(item) for item in items[:_LISTED])
+    return shown + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+
+
+def _over_budget(text: str) -> str | None:
+    """Why `text` is too big to parse (line length, cells per line, cells in all), or None. Counted with str
+    methods only, for every candidate delimiter (quoted delimiters count too: the bound is conservative)."""
+    lines = text.splitlines()
+    longest = max(map(len, lines), default=0)
+    if longest > MAX_LINE_CHARS:
+        return (f"A line of the file has {longest:,} characters; the demo reads lines up to {MAX_LINE_CHARS:,} "
+                f"(at most {MAX_COLUMNS} columns). Keep only the columns you need.")
+    widest = max((line.count(d) for line in lines for d in _DELIMITERS), default=0) + 1
+    if widest > MAX_COLUMNS:
+        return (f"A line of the file has {widest:,} cells; the demo reads at most {MAX_COLUMNS} columns (and uses "
+                "8 features). Keep only the columns you need.")
+    fields = sum(max(line.count(d) for d in _DELIMITERS) + 1 for line in lines)
+    if fields > MAX_FIELDS:
+        return (f"The file has about {fields:,} cells; the demo reads up to {MAX_FIELDS:,} (and uses at most 256 "
+                "rows). Cut it down and try again.")
+    return None
 
 
 def _failure(message: str) -> CsvBatch:
@@ -141,6 +168,9 @@ def read_batch_csv(data: bytes | str, *, max_rows: int, max_features: int) -> Cs
                         "upload that.")
     if not text.strip():
         return _failure("The file is empty. Upload a CSV with one column per feature and one row per sample.")
+    too_big = _over_budget(text)
+    if too_big is not None:
+        return _failure(too_big)
     delimiter = _delimiter(text)
     try:
         table, skipped_lines = _read_table(text, delimiter)
@@ -170,10 +200,10 @@ def read_batch_csv(data: bytes | str, *, max_rows: int, max_features: int) -> Cs
         else:
             text_columns.append(name)
     if text_columns:
-        problems.append(Problem("warning", "Text column(s) ignored: " + ", ".join(quote(n) for n in text_columns)
+        problems.append(Problem("warning", "Text column(s) ignored: " + _listing([quote(n) for n in text_columns])
                                 + ". Only numeric columns become features."))
     if empty_columns:
-        problems.append(Problem("warning", "Empty column(s) ignored: " + ", ".join(quote(n) for n in empty_columns)
+        problems.append(Problem("warning", "Empty column(s) ignored: " + _listing([quote(n) for n in empty_columns])
                                 + "."))
     if numeric and has_header:
         first, values = next(iter(numeric.items()))
@@ -188,7 +218,7 @@ def read_batch_csv(data: bytes | str, *, max_rows: int, max_features: int) -> Cs
         dropped = list(numeric)[max_features:]
         problems.append(Problem("warning", f"The file has {len(numeric)} numeric columns; the demo shows at most "
                                            f"{max_features} features, so {len(dropped)} were left out: "
-                                + ", ".join(quote(n) for n in dropped) + "."))
+                                + _listing([quote(n) for n in dropped]) + "."))
         numeric = dict(list(numeric.items())[:max_features])
 
     values = pd.DataFrame(numeric).to_numpy(dtype=np.float64)

@@ -1,46 +1,105 @@
-"""URL-bound controls, some shared across pages.
+"""URL-bound controls: one mechanism for every page, shared values included, every input checked.
 
-Every control that shapes a view is bound to the URL (`bind="query-params"`), so a copied link reopens
-the same state. Controls made with `shared=True` also carry their value to the other pages of the same
-session: Streamlit scopes widget state to a page, so the value is kept in a session-wide store and
-seeded into the widget when a page renders it without a URL parameter of its own.
+Why it is shaped this way (measured on Streamlit 1.67 in AppTest and in Chromium against `streamlit run`):
+
+- **The widget itself is the store.** `bind="query-params"` with a `key` makes the key the URL parameter, and
+  Streamlit 1.67 keeps a bound widget's value when the widget is not rendered: on a page switch the value is
+  carried under its key and, when the next page renders a widget with the same key, written back into that
+  page's URL. So a control shared across pages (ε `eps`, `momentum`, `gamma{j}`/`beta{j}`) is nothing but the
+  same key on every page: no shadow copy. `persist_state="session"` adds nothing once `bind` is set (the
+  binding takes precedence), and `st.page_link(query_params=...)` cannot carry a shared key from a page that
+  binds it: Streamlit drops URL parameters bound on the page being left.
+- **Page-local keys are kept apart by construction.** The same carrying makes a page-local key (the Demo's
+  `steps`, `n`, `seed`, `preset`, `mode`) reach another page that uses the key for something else
+  (`StreamlitValueBelowMinError`, or 100 training steps on the Demo). `bound` records every key in a registry
+  per page; `ui.layout.page_setup` moves the keys of the page being left out of session state (into a stash,
+  so coming back restores them) before the next page builds a widget. Session state therefore only ever holds
+  the current page's local keys plus the shared ones: no collision, whatever names pages choose, and URLs stay
+  as they were (namespacing the keys would have changed every link and every `st.session_state[...]` in the
+  pages' callbacks).
+- **Nothing reaches a widget unchecked.** A value arriving by URL or session state is checked against the
+  domain the widget's own kwargs describe (`ui.domain`) before the widget is built: a link's value that is out
+  of range, non-finite, unparseable, unknown, empty or repeated → the default (a session value out of range is
+  clamped), each with one `st.toast` naming the parameter, what was wrong and what is used. A bad URL value
+  must not reach the widget at all (Streamlit seeds from the URL as the page loads
+  and `?seed=inf` raises `OverflowError` inside it), so the parameter is removed, the checked value goes to
+  session state, the URL gets the checked value, and the widget is built without `bind` for that one run (no
+  rerun: a link with twenty bad values costs no more than a good one).
+- The sidebar's share link is computed from the bound widgets' values as they are built (`ui.registry`), so it
+  equals the page's URL after callbacks, uploads and button presses too, not one step behind.
+- A shared value yields only to a link: when a page is opened with the key in its URL, Streamlit seeds the
+  widget from the link on its first run, over the carried session value. A value set by a callback
+  (`set_control`) is a plain `st.session_state` write, Streamlit's documented way to change a bound widget
+  (hence `disableWidgetStateDuplicationWarning` in .streamlit/config.toml: that write is intended).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-_SHARED = "_shared_controls"
+from ui import registry
+from ui.domain import Domain, domain_of, from_session, from_url
 
 EPS_OPTIONS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
-def _shared_store() -> dict[str, Any]:
-    return st.session_state.setdefault(_SHARED, {})
+def _set_url(key: str, url_value: list[str] | None) -> None:
+    """Write the URL parameter of a control that is not bound yet in this run (None: omit it, the default)."""
+    with contextlib.suppress(StreamlitAPIException):  # bound already: Streamlit then keeps the URL itself
+        if url_value is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = url_value
 
 
-def bound(widget: Callable, label: str, *, key: str, shared: bool = False, **kwargs) -> Any:
+def _binding(key: str, domain: Domain) -> str | None:
+    """Make the value this widget will read acceptable to it; return the `bind` to build it with.
+
+    A bad URL value must not reach the widget (Streamlit seeds from the URL as the page loads, before any
+    check): the URL gets the checked value instead, session state too, and the widget is built unbound for this
+    one run (from the next run on the URL it seeds from is the corrected one).
+    """
+    if registry.first_use_on_page(key) and key in st.query_params:
+        raw = st.query_params.get_all(key)
+        verdict = from_url(domain, raw)
+        if verdict.problem is None and domain.url_value(verdict.value) in (raw, None):
+            return "query-params"
+        if verdict.problem is not None:
+            registry.notify(key, verdict.problem)
+        st.session_state[key] = verdict.value
+        _set_url(key, domain.url_value(verdict.value))
+        return None
+    if key in st.session_state:
+        verdict = from_session(domain, st.session_state[key])
+        if verdict.problem is not None:
+            registry.notify(key, verdict.problem)
+            st.session_state[key] = verdict.value
+        if registry.take_restored(key) or verdict.problem is not None:
+            _set_url(key, domain.url_value(verdict.value))
+    return "query-params"
+
+
+def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwargs) -> Any:
     """Render `widget(label, key=key, bind="query-params", **kwargs)` and return its value.
 
-    shared=True: the value follows the user to the other pages of this session.
+    The URL parameter `key` and any session value are first checked against the domain in `kwargs` (see the
+    module docstring). shared=True: the value follows the user to the other pages of this session (every page
+    that uses the key must pass shared=True and the same domain).
     """
-    if not shared:
-        return widget(label, key=key, bind="query-params", **kwargs)
-    store = _shared_store()
-    if key not in st.query_params and key in store:
-        # Without a URL parameter the widget would start at its default on a page it was not rendered on yet
-        # (st.session_state.get(key) may still report the other page's widget). Setting it through session state
-        # also makes Streamlit write the value into this page's URL.
-        st.session_state[key] = store[key]
-
-    def remember() -> None:
-        store[key] = st.session_state[key]
-
-    value = widget(label, key=key, bind="query-params", on_change=remember, **kwargs)
-    store[key] = value
+    domain = domain_of(widget.__name__, label, kwargs)
+    registry.register(key, shared=shared, domain=domain)
+    bind = "query-params" if domain is None else _binding(key, domain)
+    if bind is None and widget.__name__ == "tabs":
+        kwargs.setdefault("on_change", "rerun")  # bound tabs track the open tab; unbound ones only with this
+    value = widget(label, key=key, bind=bind, **kwargs)
+    if domain is not None:
+        registry.show_in_link(key, domain.url_value(st.session_state.get(key)))
+    registry.flush_notices()
     return value
 
 
@@ -53,12 +112,8 @@ def open_tab(views: dict[str, Callable[[], None]], *, key: str) -> None:
 
 
 def set_control(key: str, value: Any) -> None:
-    """Change a bound control from code (e.g. in a button's callback); a shared control's session-wide copy
-    changes with it, or `bound` would restore the old value on the next run."""
+    """Change a bound control from code (e.g. in a button's callback): the widget and the URL follow."""
     st.session_state[key] = value
-    store = _shared_store()
-    if key in store:
-        store[key] = value
 
 
 def format_eps(eps: float) -> str:

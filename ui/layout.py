@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import streamlit as st
+
+from ui import registry
 
 
 @dataclass(frozen=True)
@@ -41,27 +42,14 @@ PAGES = (
 
 
 def page_setup(title: str, icon: str) -> None:
-    """Configure the page (wide layout) and draw the shared sidebar navigation."""
+    """Configure the page (wide layout), keep other pages' controls out of it (ui.registry.enter_page) and draw
+    the shared sidebar: navigation, then the share link, kept equal to the page's URL by every bound control."""
     st.set_page_config(page_title=f"{title} · BatchNorm Lab", page_icon=icon, layout="wide")
+    registry.enter_page(title)
     with st.sidebar:
         st.markdown("### BatchNorm Lab")
         for page in PAGES:
             st.page_link(page.path, label=page.label, icon=page.icon)
-        share_link()
-
-
-def current_link() -> str | None:
-    """The URL of this page with its current query parameters (every bound control), or None outside a browser."""
-    base = st.context.url
-    if base is None:
-        return None
-    params = {key: st.query_params.get_all(key) for key in st.query_params}
-    return f"{base}?{urlencode(params, doseq=True)}" if params else base
-
-
-def share_link() -> None:
-    """A copyable link that reopens this page in its current state."""
-    link = current_link()
-    if link is not None:
-        st.caption("Link to this view (copy with the icon):")
-        st.code(link, language=None, wrap_lines=True)
+        if st.context.url is not None:
+            st.caption("Link to this view (copy with the icon):")
+            registry.link_slot(st.empty())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import pathlib
+import time
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons.csv_input import batch_to_csv, download_csv, quote, read_batch_csv
+from lessons.csv_input import MAX_BYTES, MAX_FIELDS, batch_to_csv, download_csv, quote, read_batch_csv
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "csv"
 LIMITS = {"max_rows": 256, "max_features": 8}
@@ -146,3 +148,56 @@ def test_downloads_open_formula_like_headers_and_cells_as_text():
     assert rows[1] == ["-1.5", "'@SUM(A1)"] and rows[2] == ["2.0", "plain"]
     for cell in (c for row in rows for c in row):
         assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+
+
+# ---------------------------------------------------------------- budgets, checked before pandas parses anything
+
+
+def budget_error(parsed) -> str:
+    assert parsed.values is None
+    (error,) = messages(parsed, "error")
+    return error
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (",".join(["1.5"] * 60_000), "characters; the demo reads lines up to 4,096"),  # the 126 KB one-row link
+    (",".join(["1"] * 100) + "\n" + ",".join(["2"] * 100), "100 cells; the demo reads at most 64 columns"),
+    ("a,b\n" + "1," + "9" * 5_000 + "\n", "characters; the demo reads lines up to 4,096"),
+    ("a,b\n" + "1,2\n" * 120_000, "cells; the demo reads up to 100,000"),
+    ("x" * (MAX_BYTES + 1), "the demo reads files up to 1 MB"),
+])
+def test_input_over_a_budget_is_refused_with_one_message_before_parsing(monkeypatch, text, words):
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("pandas was asked to parse input over budget")
+
+    monkeypatch.setattr(pd, "read_csv", no_parsing)
+    assert words in budget_error(read_batch_csv(text, **LIMITS))
+
+
+def test_the_worst_input_under_the_budgets_parses_quickly():
+    """Loose budget check (not a benchmark): the widest and the longest file the budgets let through."""
+    wide_row = ",".join(["-1.5e-05"] * 64)
+    worst = [
+        "\n".join([wide_row] * (MAX_FIELDS // 64)),                          # 100,000 cells in 64 columns
+        "a,b\n" + "\n".join(f"{i}.5,{-i}" for i in range(MAX_FIELDS // 2 - 1)),  # 100,000 cells in 2 columns
+    ]
+    for text in worst:
+        assert len(text) <= MAX_BYTES
+        start = time.process_time()
+        parsed = read_batch_csv(text, **LIMITS)
+        assert time.process_time() - start < 3, "parsing the worst input under the budgets took > 3 s of CPU"
+        assert parsed.values is not None and parsed.values.shape[0] == 256
+
+
+def test_warnings_name_a_few_columns_however_many_are_dropped():
+    header = ",".join(f"column_{j}" for j in range(60))
+    row = ",".join(str(j) for j in range(60))
+    parsed = read_batch_csv(f"{header}\n{row}\n{row}\n", **LIMITS)
+    (warning,) = messages(parsed, "warning")
+    assert "52 were left out" in warning and "and 47 more" in warning
+    assert warning.count("column_") == 5
+
+
+def test_the_upload_cap_in_the_server_config_is_the_documented_one():
+    config = tomllib.loads((pathlib.Path(__file__).parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 1_000_000 == MAX_BYTES

@@ -24,19 +24,20 @@ def test_home_page_renders_preview_and_links_every_page():
     assert all("hconcat" not in spec and spec["width"] == "container" for spec in specs)
 
 
-@pytest.mark.parametrize("page", [info.path for info in PAGES])
-def test_sidebar_lists_pages_in_teaching_order(page):
-    at = open_page(None if page == "app.py" else page)
+# Parameters are named `path`, never `page`: pytest-playwright's fixture of that name would be shadowed.
+@pytest.mark.parametrize("path", [info.path for info in PAGES])
+def test_sidebar_lists_pages_in_teaching_order(path):
+    at = open_page(None if path == "app.py" else path, timeout=60)
     sidebar_links = [el.proto.page for el in at.sidebar if el.type == "page_link"]
     assert sidebar_links == [info.url_path for info in PAGES]
 
 
-@pytest.mark.parametrize("page", [info.path for info in PAGES])
-def test_every_control_has_help(page):
-    at = open_page(None if page == "app.py" else page)
+@pytest.mark.parametrize("path", [info.path for info in PAGES])
+def test_every_control_has_help(path):
+    at = open_page(None if path == "app.py" else path, timeout=60)
     widgets = [w for w in at.main if isinstance(w, Widget)] + [w for w in at.sidebar if isinstance(w, Widget)]
     missing = [w.label for w in widgets if not getattr(w.proto, "help", "")]
-    assert not missing, f"{page}: controls without help=: {missing}"
+    assert not missing, f"{path}: controls without help=: {missing}"
 
 
 def test_epsilon_and_momentum_follow_the_user_across_pages():
@@ -53,10 +54,16 @@ def test_epsilon_and_momentum_follow_the_user_across_pages():
 
 
 def test_a_link_parameter_wins_over_the_session_value():
+    """One session: ε set on the Demo, then a page opened by a link that carries another ε."""
     at = open_page("pages/1_Demo.py")
     at.select_slider(key="eps").set_value(1e-3).run()
-    fresh = open_page("pages/2_Formula.py", query={"eps": format_eps(1e-2)})
-    assert fresh.select_slider(key="eps").value == 1e-2
+    at.switch_page("app.py").run()
+    at.query_params["eps"] = format_eps(1e-2)
+    at.switch_page("pages/2_Formula.py").run()
+    assert not at.exception
+    assert at.select_slider(key="eps").value == 1e-2
+    at.switch_page("pages/3_Training_vs_Inference.py").run()
+    assert at.select_slider(key="eps").value == 1e-2, "the link's value is the session's value from then on"
 
 
 def test_gamma_and_beta_set_on_the_demo_page_reach_the_formula_page():
@@ -68,3 +75,32 @@ def test_gamma_and_beta_set_on_the_demo_page_reach_the_formula_page():
     assert not at.exception
     assert at.number_input(key="gamma1").value == 2.5
     assert at.number_input(key="beta1").value == -1.0
+
+
+def test_a_page_local_value_never_reaches_another_page():
+    """The Demo's `steps` (0-2000) and the Training page's `steps` (10-5000) are different controls."""
+    at = open_page("pages/1_Demo.py")
+    at.button(key="step1").click().run()
+    assert at.number_input(key="steps").value == 1
+    at.switch_page("pages/3_Training_vs_Inference.py").run()
+    assert not at.exception
+    assert at.slider(key="steps").value == 300, "the Training page's own default"
+    at.run()
+    assert not at.exception
+    assert at.slider(key="steps").value == 300
+    at.slider(key="steps").set_value(1000).run()
+    at.switch_page("pages/1_Demo.py").run()
+    assert not at.exception
+    assert at.number_input(key="steps").value == 1, "coming back restores the Demo's own value"
+
+
+def test_a_link_for_one_page_leaves_the_next_page_alone():
+    """The Why page opened with ?steps=100 (its training steps); the Demo then still takes 0 training steps."""
+    at = open_page("pages/6_Why_it_works.py", query={"steps": "100", "n": "100"}, timeout=60)
+    assert not at.exception
+    at.switch_page("pages/1_Demo.py").run()
+    assert not at.exception
+    assert at.number_input(key="steps").value == 0
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="steps").value == 0
