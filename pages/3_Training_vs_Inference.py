@@ -170,7 +170,7 @@ def batch_size_tab(current: int, eps: float) -> None:
 st.title("🔁 Training vs inference")
 st.markdown(text.LEAD)
 settings = stream_controls(population_controls())
-running, inference, batch_size = st.tabs(TABS, key="tab", bind="query-params")
+running, inference, batch_size = bound(st.tabs, TABS, key="tab")
 if running.open or inference.open:
     try:
         pytorch_run, keras_run = stream_runs(settings)

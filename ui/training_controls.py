@@ -13,6 +13,10 @@ DRIFT_LABELS = {"none": "none", "linear": "linear (steady)", "sudden": "sudden s
 STD_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 BATCH_SIZE_OPTIONS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
+# The worst link (2,000 steps of 256 samples x 4 features, both conventions) cost 1.3 s of CPU under AppTest; 5,000
+# steps cost ~2.9 s, over the 2 s a single link may take (issue 12).
+MAX_STEPS = 2000
+
 
 def population_controls() -> Population:
     sidebar = st.sidebar
@@ -36,7 +40,7 @@ def population_controls() -> Population:
         std_factor = bound(sidebar.select_slider, "Std multiplied by", key="dsd", options=STD_FACTORS, value=1.5,
                            help="What each feature's standard deviation is multiplied by after the change.")
     if drift == "sudden":
-        shift_step = bound(sidebar.number_input, "Shift at step k", key="at", min_value=1, max_value=5000,
+        shift_step = bound(sidebar.number_input, "Shift at step k", key="at", min_value=1, max_value=MAX_STEPS,
                            value=150, step=10,
                            help="The first step that draws from the changed population (steps count from 0).")
     return Population(tuple(means), tuple(stds), drift, mean_shift, std_factor, shift_step)
@@ -47,7 +51,7 @@ def stream_controls(population: Population) -> StreamSettings:
     sidebar.subheader("Stream and layer")
     batch_size = bound(sidebar.select_slider, "Batch size m", key="m", options=BATCH_SIZE_OPTIONS, value=16,
                        help="Samples per training batch. 1 shows what PyTorch does with a batch of one.")
-    steps = bound(sidebar.slider, "Steps (batches)", key="steps", min_value=10, max_value=5000, value=300, step=10,
+    steps = bound(sidebar.slider, "Steps (batches)", key="steps", min_value=10, max_value=MAX_STEPS, value=300, step=10,
                   help="How many batches the layer trains on.")
     seed = seed_control(sidebar)
     momentum = momentum_control(sidebar)
