@@ -141,19 +141,18 @@ class BatchNorm1d(Module):
         return [self.dgamma, self.dbeta]
 
 
-class LayerNorm(Module):
-    """torch.nn.LayerNorm(D) per model: statistics per sample over its D features; gamma, beta (S, D)."""
+class _PerSampleNorm(Module):
+    """A norm whose statistics are each sample's own (no running statistics): gamma, beta (S, D)."""
 
     def __init__(self, num_features: int, *, models: int = 1, eps: float = 1e-5):
         self.gamma = np.ones((models, num_features))
         self.beta = np.zeros((models, num_features))
         self.eps = eps
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """x: (S, N, D) -> (S, N, D), the same in training and eval."""
+    def normalize(self, x: np.ndarray, *, stat_axes: tuple[int, ...], view_shape=None) -> np.ndarray:
         s, _, d = x.shape
-        self.out, self.cache = normalize_forward(x, stat_axes=(2,), param_bshape=(s, 1, d), gamma=self.gamma,
-                                                 beta=self.beta, eps=self.eps)
+        self.out, self.cache = normalize_forward(x, stat_axes=stat_axes, view_shape=view_shape, param_bshape=(s, 1, d),
+                                                 gamma=self.gamma, beta=self.beta, eps=self.eps)
         return self.out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -166,6 +165,29 @@ class LayerNorm(Module):
 
     def gradients(self) -> list[np.ndarray]:
         return [self.dgamma, self.dbeta]
+
+
+class LayerNorm(_PerSampleNorm):
+    """torch.nn.LayerNorm(D) per model: statistics per sample over its D features."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x: (S, N, D) -> (S, N, D), the same in training and eval."""
+        return self.normalize(x, stat_axes=(2,))
+
+
+class GroupNorm(_PerSampleNorm):
+    """torch.nn.GroupNorm(G, D) per model: statistics per sample over each group of D / G features."""
+
+    def __init__(self, num_groups: int, num_features: int, *, models: int = 1, eps: float = 1e-5):
+        if num_features % num_groups:
+            raise ValueError(f"num_groups must divide the {num_features} features, got {num_groups}")
+        super().__init__(num_features, models=models, eps=eps)
+        self.groups = num_groups
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x: (S, N, D) -> (S, N, D), the same in training and eval."""
+        s, n, d = x.shape
+        return self.normalize(x, stat_axes=(3,), view_shape=(s, n, self.groups, d // self.groups))
 
 
 class Sequential(Module):

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core.nn import SGD, LayerNorm, Module, Sequential, mlp, softmax_cross_entropy
-from bn_core.normalize import norm_backward, normalize_forward
+from bn_core.nn import SGD, GroupNorm, LayerNorm, Module, Sequential, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
 from lessons.recalibration import SEEDS
 from lessons.training import evaluate
@@ -29,40 +28,11 @@ STEPS = 150
 LAST_STEPS = 30  # the training accuracy shown is the mean over these last steps
 
 
-class GroupNorm1d(Module):
-    """torch.nn.GroupNorm(G, D) on each model's (N, D) features: statistics per sample over each group of D / G
-    features; gamma, beta (S, D)."""
-
-    def __init__(self, num_groups: int, num_features: int, *, models: int = 1, eps: float = 1e-5):
-        self.groups, self.eps = num_groups, eps
-        self.gamma = np.ones((models, num_features))
-        self.beta = np.zeros((models, num_features))
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """x: (S, N, D) -> (S, N, D), the same in training and eval."""
-        s, n, d = x.shape
-        self.out, self.cache = normalize_forward(x, stat_axes=(3,), view_shape=(s, n, self.groups, d // self.groups),
-                                                 param_bshape=(s, 1, d), gamma=self.gamma, beta=self.beta,
-                                                 eps=self.eps)
-        return self.out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self.dout = dout
-        dx, self.dgamma, self.dbeta = norm_backward(dout, self.cache)
-        return dx
-
-    def parameters(self) -> list[np.ndarray]:
-        return [self.gamma, self.beta]
-
-    def gradients(self) -> list[np.ndarray]:
-        return [self.dgamma, self.dbeta]
-
-
 def make_model(norm: str, models: int) -> Sequential:
     """The (2, 16, 16, 2) network with the given normalization after each hidden Linear."""
     if norm == "GroupNorm":
         model = mlp((2, 16, 16, 2), norm="layer", models=models, seed=0)
-        model.layers = [GroupNorm1d(GROUPS, 16, models=models) if isinstance(layer, LayerNorm) else layer
+        model.layers = [GroupNorm(GROUPS, 16, models=models) if isinstance(layer, LayerNorm) else layer
                         for layer in model.layers]
         return model
     return mlp((2, 16, 16, 2), norm={"BatchNorm": "batch", "LayerNorm": "layer"}[norm], models=models, seed=0)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from bn_core.batchnorm import BatchNorm
+from bn_core.functional import group_norm
 from bn_core.gradcheck import max_relative_error, numerical_gradient
-from bn_core.nn import SGD, BatchNorm1d, Linear, ReLU, Residual, mlp, softmax_cross_entropy
+from bn_core.nn import SGD, BatchNorm1d, GroupNorm, Linear, ReLU, Residual, mlp, softmax_cross_entropy
 
 RNG = np.random.default_rng(5)
 X = RNG.standard_normal((2, 6, 3))  # two models, six samples, three features
@@ -122,3 +123,16 @@ def test_bad_settings_raise():
         mlp((2, 3, 2), norm="group")
     with pytest.raises(ValueError, match="learning rate"):
         SGD([], lr=0.0)
+
+
+def test_group_norm_per_model_is_group_norm_and_its_gradient_is_right():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 8))
+    layer = GroupNorm(4, 8, models=2)
+    layer.gamma[:] = rng.normal(size=(2, 8))
+    y = layer(x)
+    for s in range(2):
+        np.testing.assert_allclose(y[s], group_norm(x[s], 4, layer.gamma[s], layer.beta[s]), rtol=1e-12)
+    weights = rng.normal(size=x.shape)
+    dx = layer.backward(weights)
+    assert max_relative_error(dx, numerical_gradient(lambda v: float((layer(v) * weights).sum()), x)) < 1e-7

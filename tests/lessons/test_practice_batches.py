@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bn_core.functional import group_norm
-from bn_core.gradcheck import max_relative_error, numerical_gradient
-from lessons.batches import GroupNorm1d, batch_order, non_iid_experiment
+from lessons.batches import batch_order, non_iid_experiment
 
 
 def test_batch_orders():
@@ -20,19 +18,6 @@ def test_batch_orders():
     assert sorted(np.bincount(y[mostly[0]], minlength=2)) == [2, 6]
     shuffled = batch_order(y, "shuffled", 8, 8, seed=0)
     assert sorted(shuffled.ravel()) == list(range(64))  # one epoch: every sample once
-
-
-def test_group_norm_1d_is_group_norm_and_its_gradient_is_right():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(2, 5, 8))
-    layer = GroupNorm1d(4, 8, models=2)
-    layer.gamma[:] = rng.normal(size=(2, 8))
-    y = layer(x)
-    for s in range(2):
-        np.testing.assert_allclose(y[s], group_norm(x[s], 4, layer.gamma[s], layer.beta[s]), rtol=1e-12)
-    weights = rng.normal(size=x.shape)
-    dx = layer.backward(weights)
-    assert max_relative_error(dx, numerical_gradient(lambda v: float((layer(v) * weights).sum()), x)) < 1e-7
 
 
 @pytest.fixture(scope="module")
