@@ -1,0 +1,144 @@
+"""A light Streamlit client for the benchmark: one websocket session speaking Streamlit's own protobuf protocol.
+
+No browser: it opens a page, reads the widgets the server sends, changes a slider and times the rerun from the
+message that asks for it to the server's `script_finished`. Thirty of them fit in one asyncio loop, so a classroom
+load costs the machine almost nothing besides the server's own work (thirty Chromium pages would compete with
+the server for the same two cores). What it does not measure is the browser's rendering; the Playwright
+measurements in benchmark.py cover that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+FINISHED_EARLY_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+
+@dataclass
+class Slider:
+    """A slider or select slider as the server described it; a select slider's value is an option index."""
+
+    id: str
+    label: str
+    min: float
+    max: float
+    step: float
+    value: float
+    options: list[str]
+
+    @property
+    def key(self) -> str:
+        """The user key (the URL parameter name): Streamlit's widget ids end with it."""
+        return self.id.rsplit("-", 1)[-1]
+
+    def nudged(self) -> float:
+        """One step right, or one step left at the top of the range (a student moving the slider by a notch)."""
+        step = self.step or 1
+        return self.value + step if self.value + step <= self.max else self.value - step
+
+
+@dataclass
+class Run:
+    """One script run as the client saw it."""
+
+    seconds: float
+    exceptions: list[str] = field(default_factory=list)
+    bytes_received: int = 0
+
+
+class Session:
+    """One Streamlit session over `/_stcore/stream`. `await Session.open(base, "Demo")`, then `await rerun(...)`.
+
+    base: "http://127.0.0.1:8501" (a server or nginx in front of several). The client first GETs the page, as a
+    browser does, so a cookie set by a load balancer for stickiness is sent with the websocket.
+    """
+
+    def __init__(self, base: str, page: str, query: str = "") -> None:
+        self.base, self.page, self.query = base, page, query
+        self.sliders: dict[str, Slider] = {}
+        self.widget_values: dict[str, float] = {}
+        self.session_id = ""
+        self.cookie = ""
+        self._ws = None
+
+    @classmethod
+    async def open(cls, base: str, page: str, query: str = "", timeout: float = 120) -> tuple[Session, Run]:
+        session = cls(base, page, query)
+        run = await session._connect(timeout)
+        return session, run
+
+    async def _connect(self, timeout: float) -> Run:
+        url = f"{self.base}/{self.page}" + (f"?{self.query}" if self.query else "")
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (127.0.0.1 only)
+            self.cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or [])
+        ws_url = "ws" + self.base.removeprefix("http") + "/_stcore/stream"
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self._ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
+                                            additional_headers=headers, open_timeout=timeout)
+        return await self._run({}, timeout)
+
+    async def rerun(self, changes: dict[str, float] | None = None, timeout: float = 120) -> Run:
+        """Rerun the page with `changes` ({widget id: value}) applied on top of the values set so far."""
+        self.widget_values.update(changes or {})
+        return await self._run(self.widget_values, timeout)
+
+    async def nudge_first_slider(self, timeout: float = 120) -> Run:
+        slider = next(iter(self.sliders.values()))
+        return await self.rerun({slider.id: slider.nudged()}, timeout)
+
+    async def _run(self, values: dict[str, float], timeout: float) -> Run:
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = self.query
+        state.page_name = self.page
+        state.context_info.url = f"{self.base}/{self.page}"
+        for widget_id, value in values.items():
+            widget = state.widget_states.widgets.add()
+            widget.id = widget_id
+            slider = self.sliders.get(widget_id)
+            if slider is not None and slider.options:  # a select slider sends the option's label
+                widget.string_array_value.data.append(slider.options[int(value)])
+            else:
+                widget.double_array_value.data.append(value)
+        start = time.perf_counter()
+        await self._ws.send(msg.SerializeToString())
+        run = Run(0.0)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.page}: no script_finished within {timeout} s")
+            data = await asyncio.wait_for(self._ws.recv(), remaining)
+            run.bytes_received += len(data)
+            forward = ForwardMsg()
+            forward.ParseFromString(data)
+            kind = forward.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = forward.new_session.initialize.session_id
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                self._read_element(forward.delta.new_element, run)
+            elif kind == "script_finished" and forward.script_finished != FINISHED_EARLY_FOR_RERUN:
+                run.seconds = time.perf_counter() - start
+                return run
+
+    def _read_element(self, element, run: Run) -> None:
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            run.exceptions.append(f"{element.exception.type}: {element.exception.message}"[:300])
+        elif kind == "slider":
+            proto = element.slider
+            value = self.widget_values.get(proto.id, proto.default[0] if proto.default else proto.min)
+            self.sliders[proto.id] = Slider(proto.id, proto.label, proto.min, proto.max, proto.step, value,
+                                            list(proto.options))
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
