@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import FileUploaderState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
@@ -63,6 +64,7 @@ class Session:
     def __init__(self, base: str, page: str, query: str = "") -> None:
         self.base, self.page, self.query = base, page, query
         self.sliders: dict[str, Slider] = {}
+        self.uploaders: dict[str, str] = {}  # widget id -> label
         self.widget_values: dict[str, float] = {}
         self.session_id = ""
         self.cookie = ""
@@ -93,7 +95,40 @@ class Session:
         slider = next(iter(self.sliders.values()))
         return await self.rerun({slider.id: slider.nudged()}, timeout)
 
-    async def _run(self, values: dict[str, float], timeout: float) -> Run:
+    async def upload(self, widget_id: str, name: str, data: bytes, timeout: float = 120) -> Run:
+        """Upload `data` as the browser does (ask for an upload URL, PUT the file, rerun with the file's info);
+        the returned Run times the rerun that reads it."""
+        msg = BackMsg()
+        msg.file_urls_request.request_id = "bench"
+        msg.file_urls_request.file_names.append(name)
+        msg.file_urls_request.session_id = self.session_id
+        await self._ws.send(msg.SerializeToString())
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await asyncio.wait_for(self._ws.recv(), timeout))
+            if forward.WhichOneof("type") == "file_urls_response":
+                urls = forward.file_urls_response.file_urls[0]
+                break
+        await asyncio.to_thread(self._put, urls.upload_url, name, data)
+        state = FileUploaderState()
+        info = state.uploaded_file_info.add()
+        info.file_id, info.name, info.size = urls.file_id, name, len(data)
+        info.file_urls.CopyFrom(urls)
+        return await self._run(self.widget_values, timeout, uploads={widget_id: state})
+
+    def _put(self, upload_url: str, name: str, data: bytes) -> None:
+        boundary = "bnlabbenchmarkboundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        url = upload_url if upload_url.startswith("http") else f"{self.base}{upload_url}"
+        xsrf = next((c.split("=", 1)[1] for c in self.cookie.split("; ") if c.startswith("_streamlit_xsrf=")), "")
+        request = urllib.request.Request(url, data=body, method="PUT", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "Cookie": self.cookie,
+            "X-Xsrftoken": xsrf})
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
+            response.read()
+
+    async def _run(self, values: dict[str, float], timeout: float, uploads: dict | None = None) -> Run:
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query
@@ -107,6 +142,10 @@ class Session:
                 widget.string_array_value.data.append(slider.options[int(value)])
             else:
                 widget.double_array_value.data.append(value)
+        for widget_id, upload in (uploads or {}).items():
+            widget = state.widget_states.widgets.add()
+            widget.id = widget_id
+            widget.file_uploader_state_value.CopyFrom(upload)
         start = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
         run = Run(0.0)
@@ -132,6 +171,8 @@ class Session:
         kind = element.WhichOneof("type")
         if kind == "exception":
             run.exceptions.append(f"{element.exception.type}: {element.exception.message}"[:300])
+        elif kind == "file_uploader":
+            self.uploaders[element.file_uploader.id] = element.file_uploader.label
         elif kind == "slider":
             proto = element.slider
             value = self.widget_values.get(proto.id, proto.default[0] if proto.default else proto.min)
