@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -33,16 +34,23 @@ class Slider:
     step: float
     value: float
     options: list[str]
+    direction: float = 1.0
 
     @property
     def key(self) -> str:
         """The user key (the URL parameter name): Streamlit's widget ids end with it."""
         return self.id.rsplit("-", 1)[-1]
 
-    def nudged(self) -> float:
-        """One step right, or one step left at the top of the range (a student moving the slider by a notch)."""
-        step = self.step or 1
-        return self.value + step if self.value + step <= self.max else self.value - step
+    def nudged(self, walk: bool) -> float:
+        """The next value a student would set. walk=False: one step away and back, over and over (the same two
+        values, as the browser benchmark's key presses); walk=True: step by step through the whole range and back
+        (new values, as a class exploring the slider)."""
+        step = (self.step or 1) * self.direction
+        if not self.min <= self.value + step <= self.max:
+            self.direction, step = -self.direction, -step
+        if not walk:
+            self.direction = -self.direction
+        return round(self.value + step, 10)
 
 
 @dataclass
@@ -68,6 +76,7 @@ class Session:
         self.widget_values: dict[str, float] = {}
         self.session_id = ""
         self.cookie = ""
+        self.http_status = 0
         self._ws = None
 
     @classmethod
@@ -78,22 +87,37 @@ class Session:
 
     async def _connect(self, timeout: float) -> Run:
         url = f"{self.base}/{self.page}" + (f"?{self.query}" if self.query else "")
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (127.0.0.1 only)
-            self.cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or [])
+        try:
+            self.http_status = self._get(url)
+        except urllib.error.HTTPError as error:
+            # A browser stops here (e.g. a link longer than the server's request line limit); a script can still
+            # send the same query string over the websocket, so the session goes on.
+            self.http_status = error.code
+        self._get(f"{self.base}/_stcore/health")  # where Streamlit sets its XSRF cookie, which uploads need
         ws_url = "ws" + self.base.removeprefix("http") + "/_stcore/stream"
         headers = {"Cookie": self.cookie} if self.cookie else None
         self._ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
                                             additional_headers=headers, open_timeout=timeout)
         return await self._run({}, timeout)
 
+    def _get(self, url: str) -> int:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:  # noqa: S310
+            cookies = dict(c.split("=", 1) for c in self.cookie.split("; ") if c)
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, value = header.split(";", 1)[0].split("=", 1)
+                cookies[name] = value
+            self.cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+            return response.status
+
     async def rerun(self, changes: dict[str, float] | None = None, timeout: float = 120) -> Run:
         """Rerun the page with `changes` ({widget id: value}) applied on top of the values set so far."""
         self.widget_values.update(changes or {})
         return await self._run(self.widget_values, timeout)
 
-    async def nudge_first_slider(self, timeout: float = 120) -> Run:
+    async def nudge_first_slider(self, walk: bool = False, timeout: float = 120) -> Run:
         slider = next(iter(self.sliders.values()))
-        return await self.rerun({slider.id: slider.nudged()}, timeout)
+        return await self.rerun({slider.id: slider.nudged(walk)}, timeout)
 
     async def upload(self, widget_id: str, name: str, data: bytes, timeout: float = 120) -> Run:
         """Upload `data` as the browser does (ask for an upload URL, PUT the file, rerun with the file's info);
@@ -176,8 +200,12 @@ class Session:
         elif kind == "slider":
             proto = element.slider
             value = self.widget_values.get(proto.id, proto.default[0] if proto.default else proto.min)
-            self.sliders[proto.id] = Slider(proto.id, proto.label, proto.min, proto.max, proto.step, value,
-                                            list(proto.options))
+            known = self.sliders.get(proto.id)
+            if known is not None:
+                known.value = value
+            else:
+                self.sliders[proto.id] = Slider(proto.id, proto.label, proto.min, proto.max, proto.step, value,
+                                                list(proto.options))
 
     async def close(self) -> None:
         if self._ws is not None:
