@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.parse
 import urllib.request
 
 from tests.browser.conftest import assert_healthy, wait_for_app
@@ -50,3 +51,12 @@ def test_new_browsers_are_spread_over_the_replicas(nginx_cluster):
     served = {upstream for upstream, _, request in nginx_cluster.served_by() if "/_stcore/health" in request}
     replicas = {url.removeprefix("http://") for _, url in nginx_cluster.replicas}
     assert served == replicas
+
+
+def test_a_long_link_opens_through_nginx(nginx_cluster):
+    """A link carrying a 256 × 8 batch as CSV is ~40 KB; nginx's default request line (8 KB) would answer 414."""
+    data = "\n".join(",".join(["-1.234567"] * 8) for _ in range(512))
+    url = f"{nginx_cluster.url}/Demo?{urllib.parse.urlencode({'preset': 'Your own', 'data': data})}"
+    assert len(url) > 40_000
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.status == 200
