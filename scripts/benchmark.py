@@ -22,6 +22,7 @@ Every page is measured next to a floor, a one-slider Streamlit page (scripts/flo
              to 500 distinct slider combinations per page.
 --apptest    The old server-only measure: AppTest rerun time per page next to an empty page.
 --browser    The old flag: same as --pages --tabs --cold.
+--profile    py-spy samples of the server during 30 reruns of a page (default Demo and Why_it_works), by element.
 """
 
 from __future__ import annotations
@@ -505,6 +506,59 @@ async def distinct_combinations(url: str, pid: int, path: str, count: int, secon
     return [str(len(seen)), f"{before:.0f} MB", f"{after:.0f} MB", f"{after - before:+.0f} MB"]
 
 
+# ---------------------------------------------------------------------------------------------------- profile
+
+def bench_profile(report: Report, paths: list[str], reruns: int) -> None:
+    """py-spy (pip install py-spy) samples the server while one session nudges the page's first slider; the table
+    attributes the samples to the Streamlit element being built, or to what the server does outside the script."""
+    import re
+    import shutil
+    import subprocess
+    from collections import Counter
+
+    if shutil.which("py-spy") is None:
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    element = re.compile(r";(\w+Mixin\.\w+|DeltaGenerator\._enqueue) \(streamlit/")
+    for path in paths:
+        with server() as (proc, url), tempfile.TemporaryDirectory() as tmp:
+            async def nudges(count: int, session: Session | None = None, path: str = path, url: str = url) -> Session:
+                session = session or (await Session.open(url, path, timeout=120))[0]
+                for _ in range(count):
+                    await session.nudge_first_slider(timeout=120)
+                return session
+
+            loop = asyncio.new_event_loop()
+            session = loop.run_until_complete(nudges(3))
+            raw = pathlib.Path(tmp) / "raw.txt"
+            spy = subprocess.Popen(["py-spy", "record", "-p", str(proc.pid), "-r", "200", "-f", "raw", "-o", str(raw),
+                                    "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.5)
+            loop.run_until_complete(nudges(reruns, session))
+            spy.send_signal(2)
+            spy.wait(timeout=60)
+            loop.run_until_complete(session.close())
+            loop.close()
+            samples: Counter[str] = Counter()
+            for line in raw.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                if not count.isdigit():
+                    continue
+                if "_run_script_thread" not in stack:
+                    where = "server outside the script (websocket, event loop, other threads)"
+                elif match := element.search(stack):
+                    where = f"st element: {match.group(1)}"
+                elif "gc.collect" in stack or "_on_script_finished" in stack:
+                    where = "after the script: garbage collection, media and cache cleanup"
+                elif "CachedFunc.__call__" in stack:
+                    where = "st.cache_data: hashing the arguments, copying the value"
+                else:
+                    where = "page code and Streamlit's script runner"
+                samples[where] += int(count)
+        total = sum(samples.values())
+        report.table(f"Where the server's time goes: {path or 'Home'}, {reruns} reruns of its first slider (py-spy)",
+                     ["where", "share of samples"], [[w, f"{n / total:.0%}"] for w, n in samples.most_common(12)])
+
+
 # ---------------------------------------------------------------------------------------------------- AppTest
 
 def bench_apptest(report: Report, reruns: int) -> None:
@@ -541,10 +595,15 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=30, help="classroom sessions (at most 60)")
     parser.add_argument("--seconds", type=float, help="classroom duration (default 120, quick 30; at most 300)")
     parser.add_argument("--reruns", type=int, default=30, help="AppTest reruns per page")
+    parser.add_argument("--profile", nargs="*", metavar="PAGE",
+                        help="profile these URL paths with py-spy (default Demo Why_it_works); not part of a full run")
     args = parser.parse_args()
     if args.browser:
         args.pages = args.tabs = args.cold = True
-    chosen = [s for s in SECTIONS if getattr(args, s)] or [s for s in SECTIONS if s != "apptest"]
+    chosen = [s for s in SECTIONS if getattr(args, s)]
+    if args.profile is not None:
+        chosen.append("profile")
+    chosen = chosen or [s for s in SECTIONS if s != "apptest"]
     presses = args.presses or (6 if args.quick else 15)
     classroom_seconds = min(args.seconds or (30 if args.quick else 120), 300)
 
@@ -559,6 +618,7 @@ def main() -> None:
         "nginx": lambda: bench_nginx(report, clients=8, seconds=10 if args.quick else 30),
         "links": lambda: bench_links(report, 100 if args.quick else 500, 20 if args.quick else 90),
         "apptest": lambda: bench_apptest(report, args.reruns),
+        "profile": lambda: bench_profile(report, args.profile or ["Demo", "Why_it_works"], 30),
     }
     for section in chosen:
         runners[section]()
