@@ -7,9 +7,9 @@
 Every page is measured next to a floor, a one-slider Streamlit page (scripts/floor_app.py) served by its own
 `streamlit run` in the same run, so the machine's load cancels out of the ratio. All traffic is to 127.0.0.1.
 
---pages      Chromium: a key press on each page's first slider to the fully re-rendered page (the script runs are
-             counted with a MutationObserver), median and p95; server CPU per rerun (utime+stime of the server
-             process from /proc around the presses, divided by the runs counted).
+--pages      Chromium: a key press on each page's first slider to the fully re-rendered page (the end of the run is
+             the websocket's script_finished message, then the render), median and p95; server CPU per rerun
+             (utime+stime of the server process from /proc around the presses, divided by the runs counted).
 --tabs       Chromium: click on each tab of a page to its re-rendered view.
 --cold       Chromium: first render of each page on a fresh server (nothing cached), and that server's CPU.
 --classroom  30 websocket sessions (scripts/st_client.py, no browser) on one server, each nudging its page's first
@@ -45,7 +45,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deploy.local import cluster, start_streamlit, stop  # noqa: E402
-from scripts.st_client import Session  # noqa: E402
+from scripts.st_client import FINISHED_EARLY_FOR_RERUN, ForwardMsg, Session  # noqa: E402
 from tests.browser.conftest import CHROMIUM, wait_for_app  # noqa: E402
 from ui.layout import PAGES  # noqa: E402
 
@@ -55,15 +55,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 TICK = os.sysconf("SC_CLK_TCK")
 SECTIONS = ("pages", "tabs", "cold", "classroom", "nginx", "links", "apptest")
 
-# Counts the script runs the page starts: a MutationObserver sees every change of the app's script state,
-# even a run too short for a polling wait to catch.
-COUNT_RUNS = """() => {
-  window.__runs = 0;
-  new MutationObserver(ms => { for (const m of ms)
-    if (m.target.getAttribute('data-test-script-state') === 'running') window.__runs++; })
-  .observe(document.querySelector('[data-testid=stApp]'),
-           {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
 FIRST_SLIDER = "[data-testid=stSlider] input[type=range]"
 TAB = "[data-testid=stTab], [data-baseweb=tab]"  # Streamlit 1.67 marks tabs stTab; older ones baseweb
 
@@ -141,17 +132,39 @@ def chromium():
             browser.close()
 
 
+class RunCounter:
+    """Counts the script runs that finish for one page, from the websocket's own script_finished messages: a run
+    faster than a frame never shows as "running" in the DOM, so the page's attributes can miss it."""
+
+    def __init__(self, page) -> None:
+        self.finished = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(payload)
+        if message.WhichOneof("type") == "script_finished" and message.script_finished != FINISHED_EARLY_FOR_RERUN:
+            self.finished += 1
+
+
 def open_page(browser, url: str, timeout: float = 120_000):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
+    page.runs = RunCounter(page)
     page.goto(url)
     wait_for_app(page, timeout=timeout)
-    page.evaluate(COUNT_RUNS)
     return context, page
 
 
 def wait_for_rerun(page, runs_before: int, timeout: float = 60_000) -> None:
-    page.wait_for_function(f"window.__runs > {runs_before}", timeout=timeout)
+    """Wait until a run after `runs_before` has finished on the server and the page has rendered it."""
+    deadline = time.monotonic() + timeout / 1000
+    while page.runs.finished <= runs_before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no rerun within {timeout / 1000:.0f} s")
+        page.wait_for_timeout(5)
     wait_for_app(page, timeout=timeout)
 
 
@@ -176,20 +189,20 @@ def slider_presses(page, proc_pid: int, presses: int) -> tuple[list[float], floa
     at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
     keys = ["ArrowLeft", "ArrowRight"] if at_max else ["ArrowRight", "ArrowLeft"]
     for i in range(2):  # warm-up: the first presses fill caches a user's later presses find
-        runs = page.evaluate("window.__runs")
+        runs = page.runs.finished
         slider.focus()
         page.keyboard.press(keys[i % 2])
         wait_for_rerun(page, runs)
     latencies = []
-    runs_start, cpu_start = page.evaluate("window.__runs"), cpu_seconds(proc_pid)
+    runs_start, cpu_start = page.runs.finished, cpu_seconds(proc_pid)
     for i in range(presses):
-        runs = page.evaluate("window.__runs")
+        runs = page.runs.finished
         slider.focus()
         start = time.perf_counter()
         page.keyboard.press(keys[i % 2])
         wait_for_rerun(page, runs)
         latencies.append(time.perf_counter() - start)
-    reruns = page.evaluate("window.__runs") - runs_start
+    reruns = page.runs.finished - runs_start
     return latencies, (cpu_seconds(proc_pid) - cpu_start) / max(reruns, 1)
 
 
@@ -228,7 +241,7 @@ def bench_tabs(report: Report) -> None:
             tabs = page.locator(TAB)
             names = [t.strip() for t in tabs.all_inner_texts()]
             for index in [*range(1, len(names)), 0] if len(names) > 1 else []:
-                runs = page.evaluate("window.__runs")
+                runs = page.runs.finished
                 start = time.perf_counter()
                 tabs.nth(index).click()
                 try:
@@ -616,7 +629,7 @@ def main() -> None:
         "cold": lambda: bench_cold(report),
         "classroom": lambda: bench_classroom(report, min(args.sessions, 60), classroom_seconds),
         "nginx": lambda: bench_nginx(report, clients=8, seconds=10 if args.quick else 30),
-        "links": lambda: bench_links(report, 100 if args.quick else 500, 20 if args.quick else 90),
+        "links": lambda: bench_links(report, 100 if args.quick else 500, 20 if args.quick else 60),
         "apptest": lambda: bench_apptest(report, args.reruns),
         "profile": lambda: bench_profile(report, args.profile or ["Demo", "Why_it_works"], 30),
     }
