@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.browser.conftest import assert_healthy, screenshot, wait_for_app
 from ui.layout import PAGES
@@ -11,13 +12,6 @@ PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
 TAB = "[data-testid=stTab]"
 
-COUNT_RUNS = """() => {
-  window.__runs = 0;
-  new MutationObserver(ms => { for (const m of ms)
-    if (m.target.getAttribute('data-test-script-state') === 'running') window.__runs++; })
-  .observe(document.querySelector('[data-testid=stApp]'),
-           {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
 
 # What overflows, in CSS pixels (1 px of slack for sub-pixel rounding): the document, and every chart's drawing
 # (canvas or svg) against the element Streamlit gave the chart.
@@ -40,22 +34,44 @@ OVERFLOW = """() => {
 }"""
 
 
+def count_finished_runs(page) -> list[int]:
+    """A one-item list holding how many script runs the server has finished for this page, read from the
+    websocket's script_finished messages (a fast run may never show as "running" in the DOM)."""
+    finished = [0]
+
+    def frame(payload) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "script_finished" and \
+                    message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                finished[0] += 1
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return finished
+
+
 def open_at(browser, url: str, viewport: dict):
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
+    page.finished_runs = count_finished_runs(page)
     page.goto(url)
     wait_for_app(page, timeout=60_000)
-    page.evaluate(COUNT_RUNS)
     return context, page
 
 
 def open_tab(page, index: int) -> str:
-    """Click the page's tab `index` and wait for the rerun it starts; return its label."""
+    """Click the page's tab `index` and wait for the rerun it starts to be rendered; return its label."""
     tab = page.locator(TAB).nth(index)
     label = tab.inner_text().strip()
-    runs = page.evaluate("window.__runs")
+    runs = page.finished_runs[0]
     tab.click()
-    page.wait_for_function(f"window.__runs > {runs}", timeout=60_000)
+    for _ in range(6000):
+        if page.finished_runs[0] > runs:
+            break
+        page.wait_for_timeout(10)
+    else:
+        raise AssertionError(f"clicking the tab {label!r} started no rerun within 60 s")
     wait_for_app(page, timeout=60_000)
     return label
 
