@@ -1,5 +1,6 @@
 # BatchNorm Lab, following Streamlit's Docker deployment guide.
 # Build: docker build -t batchnorm-lab .    Run: docker run -p 8501:8501 batchnorm-lab
+# Several replicas behind nginx with sticky sessions: deploy/compose.yaml (see README, "Deploying").
 FROM python:3.11-slim
 
 WORKDIR /app
