@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ui.domain import Domain
 
@@ -134,7 +135,16 @@ def current_link() -> str | None:
     return f"{base}?{urlencode(params, doseq=True)}" if params else base
 
 
+def _in_fragment_rerun() -> bool:
+    """True while only an st.fragment reruns. It may not write into the sidebar's link slot, which the full run
+    created (StreamlitInvalidLayoutContextError); Streamlit 1.67 says so only through its run context."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
 def _draw_link() -> None:
+    """Draw the share link; during a fragment-only rerun the browser's address bar is current and the box catches
+    up on the next full run."""
     slot, link = st.session_state.get(_LINK_SLOT), current_link()
-    if slot is not None and link is not None:
+    if slot is not None and link is not None and not _in_fragment_rerun():
         slot.code(link, language=None, wrap_lines=True)

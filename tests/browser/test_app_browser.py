@@ -41,7 +41,10 @@ def test_deep_link_on_a_fresh_server(fresh_server, page, info):
 def test_a_control_change_reruns_and_updates_the_url(server_url, page, info):
     page.goto(f"{server_url}/{info.url_path}")
     wait_for_app(page)
-    slider = page.locator("[data-testid=stSlider] input[type=range]").first
+    sliders = page.locator("[data-testid=stSlider] input[type=range]")
+    if sliders.filter(visible=True).count() == 0:  # the page keeps its settings in a collapsed expander
+        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").first.click()
+    slider = sliders.filter(visible=True).first
     before = page.url
     slider.focus()
     page.keyboard.press("ArrowRight")

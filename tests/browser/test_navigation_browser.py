@@ -64,18 +64,21 @@ def check(page, what: str) -> None:
 
 def exercise(page, label: str) -> None:
     """Change what a visitor would change on this page: sliders, presets and choices, tabs, an upload, buttons."""
-    main = page.locator("[data-testid=stMain]")
-    for i in range(min(2, main.locator("[data-testid=stSlider] input[type=range]").count())):
-        main.locator("[data-testid=stSlider] input[type=range]").nth(i).focus()
+    # The page's own controls, in the main area and the sidebar (the Demo keeps its batch and layer there); only
+    # visible ones, as a visitor sees them (a collapsed "Lab settings" expander hides its controls).
+    main = page.locator("[data-testid=stMain], [data-testid=stSidebar]")
+    sliders = main.locator("[data-testid=stSlider] input[type=range]").filter(visible=True)
+    for i in range(min(2, sliders.count())):
+        sliders.nth(i).focus()
         page.keyboard.press("ArrowRight")
         check(page, f"{label}: slider {i}")
-    groups = main.locator("[data-testid=stButtonGroup]")
+    groups = main.locator("[data-testid=stButtonGroup]").filter(visible=True)
     for g in range(min(2, groups.count())):
         options = groups.nth(g).locator("button")
         for o in range(min(3, options.count()) - 1, -1, -1):
             options.nth(o).click()
             check(page, f"{label}: option {o} of choice {g}")
-    tabs = main.locator("[role=tab]")
+    tabs = main.locator("[role=tab]").filter(visible=True)
     for t in range(min(3, tabs.count()) - 1, -1, -1):
         tabs.nth(t).click()
         check(page, f"{label}: tab {t}")
