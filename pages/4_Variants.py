@@ -9,13 +9,12 @@ from lessons import affine, renorm, variants
 from lessons import variants_text as text
 from lessons.format import column_format
 from ui.controls import bound, eps_control, open_tab, seed_control
-from ui.layout import page_setup
+from ui.layout import page_end, page_setup
 
 page_setup("Variants", "🧩")
 
 
-# Cache bounds from entry sizes pickled at the largest shape (N = 8, C = 12, H·W = 16) by
-# `python scripts/measure_variants.py --cache`: all caches full hold ≤ 46 MB.
+# Bounds from entry sizes pickled at N = 8, C = 12, H·W = 16 (scripts/measure_variants.py --cache): ≤ 46 MB in all.
 @st.cache_data(show_spinner=False, max_entries=32)  # 712 KB an entry (7,680-cell grid spec + facts): ≤ 23 MB
 def sharing_view(shape, num_groups, cell):
     titles = variants.sharing_titles(shape, num_groups)
@@ -197,3 +196,4 @@ open_tab({
 }, key="view")
 with st.expander("References"):
     st.dataframe(text.REFERENCES, hide_index=True, width="stretch")
+page_end()

@@ -53,3 +53,8 @@ def page_setup(title: str, icon: str) -> None:
         if st.context.url is not None:
             st.caption("Link to this view (copy with the icon):")
             registry.link_slot(st.empty())
+
+
+def page_end() -> None:
+    """Call last on every page: the share link then holds exactly the controls this run showed."""
+    registry.finish_link()

@@ -24,6 +24,7 @@ _NOTICES = "_ui_notices"    # notices not shown yet (they survive the rerun that
 _RESTORED = "_ui_restored"  # keys restored from the stash on entering the page, not yet written to the URL
 _LINK = "_ui_link"          # this run's share-link parameters: key -> list of URL strings
 _LINK_SLOT = "_ui_link_slot"  # the sidebar placeholder the share link is drawn in
+_RENDERED = "_ui_rendered"  # keys whose controls this run has built (a closed tab's are not)
 
 
 def enter_page(title: str) -> None:
@@ -33,6 +34,7 @@ def enter_page(title: str) -> None:
     if state.get(_PAGE) != title:
         _switch_page(state.get(_PAGE), title)
     state[_LINK] = {key: st.query_params.get_all(key) for key in st.query_params}
+    state[_RENDERED] = set()
 
 
 def _switch_page(left: str | None, entered: str) -> None:
@@ -67,6 +69,7 @@ def register(key: str, *, shared: bool, domain: Domain | None) -> None:
     """Record that the current page's control `key` is shared, or local to this page, and what it accepts."""
     state = st.session_state
     state.setdefault(_DOMAINS, {})[key] = domain
+    state.setdefault(_RENDERED, set()).add(key)
     if shared:
         state.setdefault(_SHARED, set()).add(key)
     else:
@@ -123,6 +126,19 @@ def show_in_link(key: str, url_value: list[str] | None) -> None:
         params.pop(key, None)
     else:
         params[key] = url_value
+    _draw_link()
+
+
+def finish_link() -> None:
+    """At the end of a run: the page's own controls this run did not build (in a closed tab, or hidden by another
+    choice) are not in the browser's URL any more, so they leave the share link too; then draw it."""
+    state = st.session_state
+    params = state.get(_LINK)
+    if params is None:
+        return
+    unrendered = state.get(_PAGE_KEYS, {}).get(state.get(_PAGE), set()) - state.get(_RENDERED, set())
+    for key in unrendered & set(params):
+        del params[key]
     _draw_link()
 
 
