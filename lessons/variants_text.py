@@ -13,6 +13,9 @@ ADVICE = (
     ("Convolutional networks with batches of 16 or more", "BatchNorm",
      "Its statistics are reliable at that size, and at inference it costs nothing extra.",
      "Batch-size sensitivity", ("pages/6_Why_it_works.py", "Why it works")),
+    ("Deep fully connected networks (MLPs)", "BatchNorm after each Linear, before the activation",
+     "Each unit is a channel with one value per sample; the Deep networks page shows what BatchNorm repairs there.",
+     "Who shares statistics", ("pages/7_Deep_networks.py", "Deep networks")),
     ("RNNs and Transformers", "LayerNorm or RMSNorm",
      "Statistics per sample (per token): no batch needed, sequences of any length.",
      "Who shares statistics", None),
@@ -31,6 +34,8 @@ ADVICE = (
 TORCH_DOCS = "PyTorch 2.13 documentation"
 
 REFERENCES = pd.DataFrame([
+    ("BatchNorm in a fully connected network, between each Linear and its nonlinearity",
+     "Ioffe & Szegedy 2015, arXiv:1502.03167, Sec. 3.2 and Sec. 4.1 (MNIST, three fully connected hidden layers)"),
     ("Which values share statistics: the grids (N, C, H·W) and GroupNorm's G = 1 / G = C limits",
      "Wu & He 2018, Group Normalization, arXiv:1803.08494, Fig. 2 and Sec. 3.1"),
     ("LayerNorm: statistics over a sample's features; in RNNs/Transformers over each token's hidden units",

@@ -239,7 +239,8 @@ def test_when_to_use_which_rows_open_their_experiment():
     at = variants_page(view="When to use which")
     labels = [b.label for b in at.button]
     assert "Open: Batch Renorm" in labels and "Open: Ghost BN" in labels
-    assert [link.proto.label for link in at.main.get("page_link")] == ["Why it works", "Training vs inference"]
+    links = [link.proto.label for link in at.main.get("page_link")]
+    assert links == ["Why it works", "Deep networks", "Training vs inference"]
     at.button(key=f"open{labels.index('Open: Batch Renorm')}").click().run()
     assert not at.exception
     assert at.slider(key="rmax").value == 3.0  # the Batch Renorm tab is now the one rendered
