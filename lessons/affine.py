@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bn_core.batchnorm import update_running
-from bn_core.functional import batch_norm, group_norm, instance_norm, layer_norm
+from bn_core.functional import group_norm, instance_norm, layer_norm
 from lessons.format import format_number
 from lessons.variants import image_population, synthetic_images
 
@@ -93,8 +93,8 @@ def instance_norm_eval(shape: tuple[int, int, int], *, steps: int = 50, eps: flo
     x = population.sample(n, s, rng)
     outputs = {
         "InstanceNorm (default: track_running_stats=False)": instance_norm(x, eps=eps),
-        "InstanceNorm(track_running_stats=True)": batch_norm(x, eps=eps, running_mean=running_mean,
-                                                             running_var=running_var, training=False),
+        "InstanceNorm(track_running_stats=True)": instance_norm(x, eps=eps, running_mean=running_mean,
+                                                                running_var=running_var, use_input_stats=False),
     }
     table = pd.DataFrame(
         [{"layer in eval mode": name, "spread of per-image channel means": float(y.mean(axis=2).std()),

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core.batchnorm import BatchNorm, update_running
+from bn_core.batchnorm import BatchNorm
 from bn_core.functional import batch_norm_forward
-from bn_core.renorm import BatchRenorm, ghost_batch_norm, ghost_chunks
+from bn_core.renorm import BatchRenorm, GhostBatchNorm, ghost_batch_norm, ghost_chunks
 from lessons.format import format_number
 
 
@@ -205,9 +205,9 @@ def ghost_experiment(*, ghost_sizes: tuple[int, ...] = GHOST_SIZES, batch_size: 
     return GhostExperiment(tuple(ghost_sizes), batch_size, trials, ghost, small, probe_noise(batch_size, plain))
 
 
-GHOST_CONVENTIONS = {  # who applies which momentum to each virtual batch's running-statistics update
-    "Hoffer et al. 2017 (Algorithm 1): full momentum per virtual batch": "full",
-    "Composer's GhostBatchNorm: momentum ÷ number of virtual batches": "divided",
+GHOST_CONVENTIONS = {  # who applies which momentum to each virtual batch's update: bn_core's convention names
+    "Hoffer et al. 2017 (Algorithm 1): full momentum per virtual batch": "hoffer",
+    "Composer's GhostBatchNorm: momentum ÷ number of virtual batches": "composer",
 }
 
 
@@ -232,20 +232,19 @@ class GhostRunning:
 
 def ghost_running(ghost_size: int, *, batch_size: int = 256, momentum: float = 0.1, steps: int = 20,
                   population_mean: float = 1.0, seed: int = 0) -> GhostRunning:
-    """Update a running mean over `steps` large batches split into virtual batches (`ghost_chunks`), once with
-    the full momentum per virtual batch and once with momentum / k, as BatchNorm does (`update_running`) with
-    each virtual batch's mean."""
-    stream = population_mean + np.random.default_rng(seed).standard_normal((steps, batch_size))
+    """Train `bn_core.GhostBatchNorm` on `steps` large batches of one feature under each convention and record its
+    running mean after every batch."""
+    stream = population_mean + np.random.default_rng(seed).standard_normal((steps, batch_size, 1))
     parts = ghost_chunks(batch_size, ghost_size)
     curves, weights = {}, {}
-    for name, rule in GHOST_CONVENTIONS.items():
-        per_chunk = momentum if rule == "full" else momentum / len(parts)
-        running_mean, curve = 0.0, []
+    for name, convention in GHOST_CONVENTIONS.items():
+        layer = GhostBatchNorm(1, ghost_size, momentum=momentum, convention=convention)
+        curve = []
         for x in stream:
-            for part in parts:
-                running_mean = update_running(running_mean, x[part].mean(), per_chunk)
-            curve.append(float(running_mean))
+            layer(x)
+            curve.append(float(layer.bn.running_mean[0]))
         curves[name] = np.array(curve)
+        per_chunk = momentum if convention == "hoffer" else momentum / len(parts)
         weights[name] = 1 - (1 - per_chunk) ** len(parts)
     return GhostRunning(ghost_size, batch_size, len(parts), momentum, population_mean, np.arange(1, steps + 1),
                         curves, weights)
