@@ -55,7 +55,7 @@ def stream_controls(population: Population) -> StreamSettings:
                   help="How many batches the layer trains on.")
     seed = seed_control(sidebar)
     momentum = momentum_control(sidebar)
-    cumulative = bound(sidebar.checkbox, "momentum=None (cumulative average)", key="cma", value=False,
+    cumulative = bound(sidebar.checkbox, "Cumulative average (no momentum)", key="cma", value=False,
                        help="PyTorch's momentum=None: the running statistics are the plain average of every batch "
                             "so far (factor 1/t for the t-th batch) instead of an exponential moving average.")
     eps = eps_control(sidebar)

@@ -26,7 +26,7 @@ def test_deep_link_shows_running_statistics_charts(page, server_url):
     expect(page.get_by_text("keras.layers.BatchNormalization(momentum=0.7, epsilon=1e-05)")).to_be_visible()
     expect(page.get_by_role("radio", name="F1")).to_be_checked()
 
-    page.get_by_text("momentum=None (cumulative average)").click()
+    page.get_by_text("Cumulative average (no momentum)").click()
     expect(page).to_have_url(re.compile(r"cma=true"))  # the rerun has started: wait_for_app now waits for its end
     wait_for_app(page)
     expect(page.get_by_test_id("stMetricValue").first).to_have_text("None", timeout=20_000)
