@@ -23,6 +23,7 @@ import pandas as pd
 from bn_core.nn import BatchNorm1d, Linear, Module, ReLU, Residual, Sequential, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
 from lessons.format import format_number
+from lessons.training import linears
 
 ARCHITECTURES = {"plain": "No norm", "batchnorm": "BatchNorm", "residual": "Residual + BatchNorm"}
 DEPTHS = (4, 8, 16, 24, 32, 50)
@@ -54,9 +55,7 @@ def build(architecture: str, spec: DepthSpec) -> Module:
 
 def hidden_weight_layers(model: Module) -> list[Linear]:
     """The hidden layers' Linear modules, input side first (the input and output projections left out)."""
-    found = []
-    for layer in model.layers:
-        found += [m for m in getattr(layer, "layers", [layer]) if isinstance(m, Linear)]
+    found = linears(model)
     return found[1:-1] if len(found) > 2 else found
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bn_core.nn import Linear, Module, ReLU, Tanh, mlp, softmax_cross_entropy
+from bn_core.nn import Module, ReLU, Tanh, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
-from lessons.training import Step, evaluate, fit
+from lessons.training import Step, evaluate, fit, linears
 
 GAINS = {"0.5": 0.5, "1": 1.0, "5/3": 5.0 / 3.0, "3": 3.0}
 SATURATED = 0.97
@@ -68,10 +68,6 @@ class Health:
 def activations(model: Module) -> list[Module]:
     """The network's activation modules (ReLU or tanh), input side first."""
     return [layer for layer in model.layers if isinstance(layer, ReLU | Tanh)]
-
-
-def linears(model: Module) -> list[Linear]:
-    return [layer for layer in model.layers if isinstance(layer, Linear)]
 
 
 def build(spec: HealthSpec, norm: str) -> Module:

@@ -21,7 +21,7 @@ from bn_core.nn import BatchNorm1d, Linear, Module, ReLU, Sequential
 from bn_core.normalize import normalize_forward
 from bn_core.toy_data import make_dataset
 from lessons.format import format_number
-from lessons.training import evaluate, fit
+from lessons.training import evaluate, fit, linears
 
 WEIGHT_DECAY_NAMES = {False: "BatchNorm", True: "BatchNorm + weight decay"}
 
@@ -96,7 +96,7 @@ def decay_network(spec: DecaySpec) -> Module:
 
 def weight_norms(model: Module) -> np.ndarray:
     """(S,) the norm of all scale-invariant (hidden) weights of each model together."""
-    hidden = [layer for layer in model.layers if isinstance(layer, Linear)][:-1]
+    hidden = linears(model)[:-1]
     return np.sqrt(sum(np.square(layer.weight).sum(axis=(1, 2)) for layer in hidden))
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bn_core.nn import SGD, Module, softmax_cross_entropy
+from bn_core.nn import SGD, Linear, Module, softmax_cross_entropy
 
 # Above this loss the true class's probability, e^-loss, is below float64's smallest number (about e^-745):
 # the run has blown up even where the arithmetic still returns finite numbers.
@@ -164,3 +164,11 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
         loss, _ = softmax_cross_entropy(logits, y)
     model.train()
     return loss, (logits.argmax(axis=2) == y).mean(axis=1)
+
+
+def linears(model: Module) -> list[Linear]:
+    """The network's Linear layers, input side first, those inside residual blocks included."""
+    found: list[Linear] = []
+    for child in model.children():
+        found += [child] if isinstance(child, Linear) else linears(child)
+    return found

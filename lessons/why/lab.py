@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bn_core.nn import BatchNorm1d, Linear, Module, Sequential, mlp
+from bn_core.nn import BatchNorm1d, Module, Sequential, mlp
 from bn_core.toy_data import ToyData, make_points
 from lessons.format import format_number
+from lessons.training import linears
 
 NORM_NAMES = {"none": "No norm", "batch": "BatchNorm", "layer": "LayerNorm"}
 
@@ -116,17 +117,11 @@ def stacked_mlp(lab: Lab, norm: str, repeats: int = 1, scales=None) -> Sequentia
     scales = np.ones(repeats) if scales is None else np.asarray(scales, dtype=np.float64)
     for k, seed in enumerate(seeds):
         single = mlp(lab.widths, norm="none", models=1, seed=seed)
-        own = [m for m in single.layers if isinstance(m, Linear)]
-        for linear, source in zip(linears(model), own, strict=True):
+        for linear, source in zip(linears(model), linears(single), strict=True):
             for g in range(repeats):
                 linear.weight[g * len(seeds) + k] = scales[g] * source.weight[0]
     return model
 
-
-
-def linears(model: Module) -> list[Linear]:
-    """The model's Linear layers, input to output."""
-    return [m for m in model.children() if isinstance(m, Linear)]
 
 
 def has_batch_norm(model: Module) -> bool:

@@ -12,9 +12,9 @@ import pytest
 
 from bn_core.nn import SGD, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
-from lessons.training import StackedSGD, Step, fit, next_update
+from lessons.training import StackedSGD, Step, fit, linears, next_update
 from lessons.why import covariate_shift, initialization, learning_rate, regularization, smoothness
-from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, code_version, linears, stacked_mlp
+from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, code_version, stacked_mlp
 from lessons.why.noise import InjectedNoise, set_replay, with_noise
 
 DATA = make_dataset("moons", 120, noise=0.1, seed=2)
