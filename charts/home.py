@@ -7,7 +7,7 @@ import numpy as np
 
 from charts.demo import DATASET, stage_chart
 from charts.palette import STAGE_LABELS
-from charts.spec import vega_lite_spec
+from charts.spec import arrow_bytes, vega_lite_spec
 from lessons.shapes import normalized_ticks, stage_data
 
 TITLES = {"input": "Before: each feature has its own mean and scale",
@@ -19,6 +19,6 @@ def preview_specs(x: np.ndarray, xhat: np.ndarray, names: list[str]) -> list[dic
     specs = []
     for stage, values, ticks in (("input", x, None), ("normalized", xhat, normalized_ticks(xhat))):
         spec = vega_lite_spec(stage_chart(stage, "samples", x.shape[1], STAGE_LABELS[stage], TITLES[stage], ticks))
-        spec["datasets"] = {DATASET: stage_data(values, names, "samples")}
+        spec["datasets"] = {DATASET: arrow_bytes(stage_data(values, names, "samples"))}
         specs.append(spec)
     return specs

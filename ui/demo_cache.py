@@ -7,11 +7,10 @@ rerun (re-wrapping a function costs ~1 ms of source hashing each time). Entry si
 
 from __future__ import annotations
 
-import pyarrow as pa
 import streamlit as st
 
 from charts.demo import stage_chart
-from charts.spec import vega_lite_spec
+from charts.spec import arrow_bytes, vega_lite_spec
 from lessons import demo, shapes
 
 # A DemoBatch: at most 256 × 8 float64 = 16 KB.
@@ -22,11 +21,11 @@ running_statistics = st.cache_data(max_entries=128)(demo.running_statistics)
 
 
 @st.cache_data(max_entries=48)
-def stage_data(values, labels: list[str], view: str) -> pa.Table:
-    """One stage panel's data (lessons.shapes.stage_data) as an Arrow table: Streamlit sends Arrow, and converting the
+def stage_data(values, labels: list[str], view: str) -> bytes:
+    """One stage panel's data (lessons.shapes.stage_data) as Arrow bytes: Streamlit sends Arrow, and converting the
     DataFrame, with its text columns, took ~8 ms per chart per rerun. ~2,300 rows at 256 × 8 in the density view,
     ~150 KB."""
-    return pa.Table.from_pandas(shapes.stage_data(values, labels, view), preserve_index=False)
+    return arrow_bytes(shapes.stage_data(values, labels, view))
 
 
 @st.cache_data(max_entries=96)

@@ -9,7 +9,7 @@ from bn_core.data import seed_example_batch
 from charts.demo import DATASET, stage_chart, with_ticks
 from charts.home import preview_specs
 from charts.palette import MIN_FONT_SIZE, REFERENCE, STAGE
-from charts.spec import vega_lite_spec
+from charts.spec import dataset_frame, vega_lite_spec
 
 
 def marks(spec: dict) -> list[dict]:
@@ -53,7 +53,7 @@ def test_home_preview_is_two_single_views_with_their_data():
     before, after = preview_specs(x, xhat, ["F0", "F1", "F2", "F3"])
     for spec in (before, after):
         assert "hconcat" not in spec and spec["width"] == "container"
-    samples = after["datasets"][DATASET].query("kind == 'sample'")
+    samples = dataset_frame(after, DATASET).query("kind == 'sample'")
     np.testing.assert_allclose(samples["value"].to_numpy(), xhat.reshape(-1))
 
 

@@ -19,7 +19,7 @@ from charts.running import (
     same_sample_frame,
     shown_steps,
 )
-from charts.spec import vega_lite_spec
+from charts.spec import dataset_frame, vega_lite_spec
 from lessons.running import (
     Population,
     StreamSettings,
@@ -69,7 +69,9 @@ def test_running_charts_are_two_single_views_in_the_stat_family(runs):
     scale = means["layer"][0]["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         "batch μ": palette.STAT["batch"], "running μ": palette.STAT["running"], "true μ": palette.STAT["population"]}
-    (dataset,) = vega_lite_spec(running_charts(run, keras, 1)[0])["datasets"].values()
+    spec = vega_lite_spec(running_charts(run, keras, 1)[0])
+    (name,) = spec["datasets"]
+    dataset = dataset_frame(spec, name)
     running = dataset[dataset["series"] == "running μ"]
     np.testing.assert_array_equal(running["value"], run.running_mean[running["step"], 1])
 
@@ -101,5 +103,5 @@ def test_batch_size_chart_marks_the_regime_and_uses_the_true_sigma():
                                np.sqrt(spread.population_var / np.array([1, 2, 4])))
     spec = vega_lite_spec(batch_size_chart(spread, 16, current=2))
     single_view_that_stretches(spec)
-    assert all(isinstance(data, pd.DataFrame) for data in spec["datasets"].values())
-    assert any("m < 16" in set(data.get("label", [])) for data in spec["datasets"].values())
+    assert all(isinstance(data, bytes) for data in spec["datasets"].values())  # sent as they are, never converted
+    assert any("m < 16" in set(dataset_frame(spec, name).get("label", [])) for name in spec["datasets"])
