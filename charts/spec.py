@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 import pyarrow as pa
 
 # Streamlit draws a chart as SVG unless it has over 2,000 data rows per view. Canvas draws the same picture without
 # a DOM node per mark: on the Training vs inference page a rerun left 2,400 nodes instead of 27,900, and Chromium's
-# style recalculation per key press fell from 44 to 8 ms.
+# style recalculation per key press fell from 44 to 8 ms. Smaller charts stay SVG, whose marks stay in the page.
 CANVAS = {"embedOptions": {"renderer": "canvas"}}
+CANVAS_FROM_ROWS = 1000
 
 
 def arrow_bytes(frame: pd.DataFrame) -> bytes:
@@ -29,16 +32,32 @@ def dataset_frame(spec: dict, name: str) -> pd.DataFrame:
     return pa.ipc.open_stream(spec["datasets"][name]).read_pandas()
 
 
-def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec, drawn on a canvas, its inline datasets as Arrow bytes: ready for
-    `st.vega_lite_chart`.
+def vega_lite_spec(chart: alt.TopLevelMixin, canvas: bool | None = None) -> dict:
+    """The chart's Vega-Lite spec, its inline datasets as Arrow bytes: ready for `st.vega_lite_chart`.
+
+    canvas: draw on a canvas rather than as SVG; by default when the datasets hold CANVAS_FROM_ROWS rows or more
+    (give it for a spec whose data are attached later).
 
     Building and validating an Altair chart costs tens of milliseconds (up to ~150 ms for the larger faceted
     ones), most of a page's rerun budget; pages cache this spec instead of the chart. Bytes also make a cache hit
     cheap: `st.cache_data` unpickles its value on every hit.
     """
-    spec = chart.to_dict()
-    spec["usermeta"] = CANVAS
+    spec = stable_dataset_names(chart.to_dict())
+    if canvas or (canvas is None and sum(map(len, spec.get("datasets", {}).values())) >= CANVAS_FROM_ROWS):
+        spec["usermeta"] = CANVAS
     spec["datasets"] = {name: arrow_bytes(pd.DataFrame.from_records(rows))
                         for name, rows in spec.get("datasets", {}).items()}
     return spec
+
+
+def stable_dataset_names(spec: dict) -> dict:
+    """`spec` with its datasets named data0, data1, ... in order instead of by a hash of their contents.
+
+    Streamlit's browser side redraws a chart whose spec is unchanged by swapping its data into the live view; a
+    changed spec is compiled and embedded again, several times slower. With Altair's content-hash names, new data
+    always meant a new spec.
+    """
+    text = json.dumps(spec)
+    for i, name in enumerate(spec.get("datasets", {})):
+        text = text.replace(json.dumps(name), json.dumps(f"data{i}"))
+    return json.loads(text)

@@ -93,7 +93,7 @@ def topic(name: str, run: Callable[[], None]) -> None:
     """Claim → formula → the live experiment and its computed reading → the library call → caveats."""
     st.markdown(text.CLAIMS[name])
     st.latex(text.LATEX[name])
-    run()
+    st.fragment(run)()  # a control reruns only its own experiment, not the claim, the code or the sidebar
     st.markdown("**In PyTorch / Keras**")
     st.code(text.CODE[name], language="python")
     st.caption(text.CAVEATS[name])

@@ -61,6 +61,7 @@ def seeds_control(key: str) -> tuple[int, ...]:
     return tuple(range(first, first + 5))
 
 
+@st.fragment  # its controls rerun this tab only
 def health_view() -> None:
     st.markdown("**Claim.** A deep network starts healthy only if every layer's activations keep a useful spread: "
                 "too large a gain saturates tanh units (their gradient vanishes), too small a gain shrinks the signal "
@@ -99,6 +100,7 @@ def health_view() -> None:
                "gain no longer matters for the forward pass, but it still sets the effective learning rate.")
 
 
+@st.fragment  # its controls rerun this tab only
 def depth_view() -> None:
     st.markdown("**Claim.** Without skip connections, BatchNorm makes gradients at initialization grow "
                 "geometrically towards the input as the network gets deeper (Yang et al. 2019). Residual blocks carry "
@@ -117,6 +119,7 @@ def depth_view() -> None:
                "(zero-γ) or a zero scalar (SkipInit) starts as the identity: its weights get no gradient at first.")
 
 
+@st.fragment  # its controls rerun this tab only
 def scale_view() -> None:
     st.markdown("**Claim.** BatchNorm makes the weights before it scale-invariant: multiplying them by α leaves the "
                 "output unchanged and divides their gradient by α. So weight decay cannot regularize the function "

@@ -33,4 +33,5 @@ def chart_spec(stage: str, view: str, num_features: int, title: str, subtitle: s
     """A stage panel's Vega-Lite spec without data (~6 KB): Altair takes ~50 ms to build and validate it, so it is
     built once per shape; each rerun only attaches the data and, with fixed_ticks, the axis values
     (charts.demo.with_ticks)."""
-    return vega_lite_spec(stage_chart(stage, view, num_features, title, subtitle, (0.0,) if fixed_ticks else None))
+    return vega_lite_spec(stage_chart(stage, view, num_features, title, subtitle, (0.0,) if fixed_ticks else None),
+                          canvas=True)  # up to 2,300 rows arrive per rerun

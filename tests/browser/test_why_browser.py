@@ -49,7 +49,7 @@ def test_default_experiment_shows_seed_bands_and_the_computed_verdict(page, serv
     assert_healthy(page)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than a phone"
-    widths = chart.evaluate("el => [el.querySelector('svg').getBoundingClientRect().width, "
+    widths = chart.evaluate("el => [el.querySelector('canvas, svg').getBoundingClientRect().width, "
                             "el.getBoundingClientRect().width]")
     assert widths[0] <= widths[1] + 1, f"the chart ({widths[0]:.0f} px) overflows its container ({widths[1]:.0f} px)"
     chart.scroll_into_view_if_needed()

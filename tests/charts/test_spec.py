@@ -1,0 +1,42 @@
+"""charts.spec: cached specs stay the same when only their data change, draw on a canvas, and carry Arrow bytes."""
+
+import json
+
+import altair as alt
+import pandas as pd
+
+from charts.spec import CANVAS_FROM_ROWS, dataset_frame, vega_lite_spec
+
+
+def layered(points: pd.DataFrame, rule: pd.DataFrame) -> alt.LayerChart:
+    return alt.layer(alt.Chart(points).mark_point().encode(x="a:Q", y="b:Q"),
+                     alt.Chart(rule).mark_rule().encode(y="c:Q"))
+
+
+def without_data(spec: dict) -> str:
+    return json.dumps({key: value for key, value in spec.items() if key != "datasets"}, sort_keys=True)
+
+
+def test_new_data_leave_the_spec_unchanged_so_the_browser_swaps_data_in_place():
+    before = vega_lite_spec(layered(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), pd.DataFrame({"c": [0.5]})))
+    after = vega_lite_spec(layered(pd.DataFrame({"a": [5, 6, 7], "b": [8, 9, 1]}), pd.DataFrame({"c": [2.0]})))
+    assert without_data(before) == without_data(after)
+    assert list(before["datasets"]) == ["data0", "data1"]
+    referenced = {layer["data"]["name"] for layer in after["layer"]}
+    assert referenced == set(after["datasets"])
+
+
+def test_datasets_travel_as_arrow_bytes_that_read_back_exactly():
+    points = pd.DataFrame({"a": [1.5, 2.25], "b": [3.0, -4.0]})
+    spec = vega_lite_spec(layered(points, pd.DataFrame({"c": [0.5]})))
+    assert all(isinstance(data, bytes) for data in spec["datasets"].values())
+    pd.testing.assert_frame_equal(dataset_frame(spec, "data0"), points)
+
+
+def test_large_charts_draw_on_a_canvas_small_ones_as_svg():
+    def spec(rows: int, **kwargs) -> dict:
+        return vega_lite_spec(layered(pd.DataFrame({"a": range(rows), "b": 1}), pd.DataFrame({"c": [0.0]})),
+                              **kwargs)
+    assert spec(CANVAS_FROM_ROWS)["usermeta"]["embedOptions"]["renderer"] == "canvas"
+    assert "usermeta" not in spec(CANVAS_FROM_ROWS - 2)
+    assert spec(3, canvas=True)["usermeta"]["embedOptions"]["renderer"] == "canvas"
