@@ -10,6 +10,7 @@ from lessons import variants_text as text
 from lessons.format import column_format
 from ui.controls import bound, eps_control, open_tab, seed_control
 from ui.layout import page_end, page_setup
+from ui.variants_controls import shape_controls
 
 page_setup("Variants", "🧩")
 
@@ -169,31 +170,23 @@ def show_advice():
                 row[1].page_link(other_page[0], label=other_page[1], icon=":material/open_in_new:")
 
 
+@st.fragment  # the shape controls rerun themselves and the open tab, not the sidebar or the page's text
+def explorer(eps: float, seed: int) -> None:
+    shape, num_groups = shape_controls()
+    open_tab({
+        "Who shares statistics": lambda: show_sharing(shape, num_groups),
+        "Same data, five layers": lambda: show_same_data(shape, num_groups, eps, seed),
+        "Beyond the statistics": lambda: show_beyond(shape, eps, seed),
+        "Batch-size sensitivity": lambda: show_sensitivity(shape, num_groups, eps, seed),
+        "Batch Renorm": show_renorm,
+        "Ghost BN": show_ghost,
+        "When to use which": show_advice,
+    }, key="view")
+
+
 st.title("🧩 Normalization variants")
 st.markdown(text.LEAD)
-columns = st.columns(4)
-num_samples = bound(columns[0].slider, "Batch size N", key="n", min_value=1, max_value=8, value=4,
-                    help="Samples in the batch: the rows of each grid.")
-num_channels = bound(columns[1].slider, "Channels C", key="c", min_value=1, max_value=12, value=6,
-                     help="Feature maps per sample: the patches of each grid row.")
-spatial = bound(columns[2].slider, "Positions per channel H·W", key="hw", min_value=1, max_value=16, value=4,
-                help="The spatial size of each feature map, flattened (a 2 × 2 image has 4 positions).")
-num_groups = bound(columns[3].select_slider, "Groups G (GroupNorm)", key="g", options=variants.divisors(num_channels),
-                   value=2 if num_channels % 2 == 0 else 1,
-                   help="GroupNorm splits the C channels into G groups of C/G; only divisors of C are possible. "
-                        "G = 1 has LayerNorm's statistics, G = C InstanceNorm's.")
-eps, seed = eps_control(st.sidebar), seed_control(st.sidebar)
-shape = (num_samples, num_channels, spatial)
-
-open_tab({
-    "Who shares statistics": lambda: show_sharing(shape, num_groups),
-    "Same data, five layers": lambda: show_same_data(shape, num_groups, eps, seed),
-    "Beyond the statistics": lambda: show_beyond(shape, eps, seed),
-    "Batch-size sensitivity": lambda: show_sensitivity(shape, num_groups, eps, seed),
-    "Batch Renorm": show_renorm,
-    "Ghost BN": show_ghost,
-    "When to use which": show_advice,
-}, key="view")
+explorer(*(eps_control(st.sidebar), seed_control(st.sidebar)))
 with st.expander("References"):
     st.dataframe(text.REFERENCES, hide_index=True, width="stretch")
 page_end()

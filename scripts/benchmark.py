@@ -20,6 +20,8 @@ Every page is measured next to a floor, a one-slider Streamlit page (scripts/flo
 --links      Issue 12's budgets: the costliest single link (a huge one-row CSV in the Demo's link; the Why page
              with every setting at its maximum), the costliest upload under the cap, and server memory after up
              to 500 distinct slider combinations per page.
+--elements   What the 2x target leaves room for: the floor's one slider plus n elements of one kind
+             (scripts/element_app.py: changing text, unchanged text, number inputs, select boxes, column pairs).
 --apptest    The old server-only measure: AppTest rerun time per page next to an empty page.
 --browser    The old flag: same as --pages --tabs --cold.
 --profile    py-spy samples of the server during 30 reruns of a page (default Demo and Why_it_works), by element.
@@ -50,10 +52,11 @@ from tests.browser.conftest import CHROMIUM, wait_for_app  # noqa: E402
 from ui.layout import PAGES  # noqa: E402
 
 FLOOR = "scripts/floor_app.py"
+ELEMENTS = "scripts/element_app.py"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 TICK = os.sysconf("SC_CLK_TCK")
-SECTIONS = ("pages", "tabs", "cold", "classroom", "nginx", "links", "apptest")
+SECTIONS = ("pages", "tabs", "cold", "classroom", "nginx", "links", "elements", "apptest")
 
 FIRST_SLIDER = "[data-testid=stSlider] input[type=range]"
 TAB = "[data-testid=stTab], [data-baseweb=tab]"  # Streamlit 1.67 marks tabs stTab; older ones baseweb
@@ -233,6 +236,27 @@ def bench_pages(report: Report, presses: int) -> None:
                      ms(cpu), f"{cpu / floor_cpu:.1f}"])
     report.table(f"Key press on the first slider to the re-rendered page (Chromium, {presses} presses per page)",
                  ["page", "median", "p95", "× floor", "server CPU per rerun", "× floor"], rows)
+
+
+ELEMENT_PAGES = (("text", 10, "10 lines of text that change"), ("text", 50, "50 lines of text that change"),
+                 ("text", 150, "150 lines of text that change"), ("static", 150, "150 lines of text that stay"),
+                 ("number", 10, "10 number inputs that change"), ("select", 10, "10 select boxes that change"),
+                 ("columns", 50, "50 pairs of columns"))
+
+
+def bench_elements(report: Report, presses: int) -> None:
+    """The floor page, then the same slider with n more elements of one kind, on one server."""
+    results = {}
+    with chromium() as browser, server(ELEMENTS) as (proc, url):
+        for kind, count, label in (("text", 0, FLOOR_TARGET.label), *ELEMENT_PAGES):
+            context, page = open_page(browser, f"{url}/?kind={kind}&n={count}")
+            results[label] = slider_presses(page, proc.pid, presses)
+            context.close()
+    floor_latency, floor_cpu = statistics.median(results[FLOOR_TARGET.label][0]), results[FLOOR_TARGET.label][1]
+    rows = [[label, ms(statistics.median(latencies)), f"{statistics.median(latencies) / floor_latency:.1f}",
+             ms(cpu), f"{cpu / floor_cpu:.1f}"] for label, (latencies, cpu) in results.items()]
+    report.table(f"What the 2× target leaves room for: the floor's slider and n elements (Chromium, {presses} presses)",
+                 ["page", "median", "× floor", "server CPU per rerun", "× floor"], rows)
 
 
 def bench_tabs(report: Report) -> None:
@@ -632,6 +656,7 @@ def main() -> None:
         "classroom": lambda: bench_classroom(report, min(args.sessions, 60), classroom_seconds),
         "nginx": lambda: bench_nginx(report, clients=8, seconds=10 if args.quick else 30),
         "links": lambda: bench_links(report, 100 if args.quick else 500, 20 if args.quick else 60),
+        "elements": lambda: bench_elements(report, presses),
         "apptest": lambda: bench_apptest(report, args.reruns),
         "profile": lambda: bench_profile(report, args.profile or ["Demo", "Why_it_works"], 30),
     }

@@ -34,6 +34,7 @@ class Slider:
     step: float
     value: float
     options: list[str]
+    fragment_id: str = ""  # a slider inside an st.fragment: moving it reruns only that fragment
     direction: float = 1.0
 
     @property
@@ -110,14 +111,17 @@ class Session:
             self.cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
             return response.status
 
-    async def rerun(self, changes: dict[str, float] | None = None, timeout: float = 120) -> Run:
-        """Rerun the page with `changes` ({widget id: value}) applied on top of the values set so far."""
+    async def rerun(self, changes: dict[str, float] | None = None, timeout: float = 120,
+                    fragment_id: str = "") -> Run:
+        """Rerun the page (or only the fragment `fragment_id`) with `changes` ({widget id: value}) applied on top
+        of the values set so far."""
         self.widget_values.update(changes or {})
-        return await self._run(self.widget_values, timeout)
+        return await self._run(self.widget_values, timeout, fragment_id=fragment_id)
 
     async def nudge_first_slider(self, walk: bool = False, timeout: float = 120) -> Run:
+        """Move the first slider as the browser would: a slider inside a fragment reruns only its fragment."""
         slider = next(iter(self.sliders.values()))
-        return await self.rerun({slider.id: slider.nudged(walk)}, timeout)
+        return await self.rerun({slider.id: slider.nudged(walk)}, timeout, fragment_id=slider.fragment_id)
 
     async def upload(self, widget_id: str, name: str, data: bytes, timeout: float = 120) -> Run:
         """Upload `data` as the browser does (ask for an upload URL, PUT the file, rerun with the file's info);
@@ -152,9 +156,11 @@ class Session:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
             response.read()
 
-    async def _run(self, values: dict[str, float], timeout: float, uploads: dict | None = None) -> Run:
+    async def _run(self, values: dict[str, float], timeout: float, uploads: dict | None = None,
+                   fragment_id: str = "") -> Run:
         msg = BackMsg()
         state = msg.rerun_script
+        state.fragment_id = fragment_id
         state.query_string = self.query
         state.page_name = self.page
         state.context_info.url = f"{self.base}/{self.page}"
@@ -186,12 +192,12 @@ class Session:
             if kind == "new_session":
                 self.session_id = forward.new_session.initialize.session_id
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                self._read_element(forward.delta.new_element, run)
+                self._read_element(forward.delta.new_element, run, forward.delta.fragment_id)
             elif kind == "script_finished" and forward.script_finished != FINISHED_EARLY_FOR_RERUN:
                 run.seconds = time.perf_counter() - start
                 return run
 
-    def _read_element(self, element, run: Run) -> None:
+    def _read_element(self, element, run: Run, fragment_id: str = "") -> None:
         kind = element.WhichOneof("type")
         if kind == "exception":
             run.exceptions.append(f"{element.exception.type}: {element.exception.message}"[:300])
@@ -205,7 +211,7 @@ class Session:
                 known.value = value
             else:
                 self.sliders[proto.id] = Slider(proto.id, proto.label, proto.min, proto.max, proto.step, value,
-                                                list(proto.options))
+                                                list(proto.options), fragment_id)
 
     async def close(self) -> None:
         if self._ws is not None:
