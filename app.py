@@ -5,7 +5,7 @@ import streamlit as st
 import bn_core
 from bn_core.data import feature_names
 from charts.home import preview_specs
-from ui.layout import PAGES, page_end, page_setup
+from ui.layout import PAGES, page_setup
 
 page_setup("Home", "🧪")
 
@@ -57,4 +57,3 @@ st.caption(
     "ε and momentum you set on one page follow you to the others. The numerical core, `bn_core`, is plain numpy "
     "and is tested against PyTorch's own outputs."
 )
-page_end()

@@ -12,7 +12,7 @@ from lessons import demo, shapes
 from lessons.csv_input import download_csv
 from ui import demo_controls as controls
 from ui.demo_cache import chart_spec, own_batch, random_batch, running_statistics, stage_data
-from ui.layout import page_end, page_setup
+from ui.layout import page_setup
 from ui.state import share_batch
 
 page_setup("Demo", "🎛️")
@@ -184,4 +184,3 @@ cards[5].button("Make the first feature constant, ε = 0", key="try_eps", on_cli
 
 with st.expander("References: where each claim comes from"):
     st.markdown(demo.REFERENCES)
-page_end()

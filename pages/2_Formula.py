@@ -11,7 +11,7 @@ from lessons import walkthrough as lesson
 from lessons.format import format_number
 from ui.controls import EPS_OPTIONS, bound, format_eps, open_tab, seed_control
 from ui.formula_controls import Walk, conv_eps, walk_controls
-from ui.layout import page_end, page_setup
+from ui.layout import page_setup
 from ui.tables import number_columns, show_table
 
 page_setup("Formula", "🧮")
@@ -182,4 +182,3 @@ open_tab({
 }, key="part")
 with st.expander("References"):
     st.markdown(text.REFERENCES)
-page_end()

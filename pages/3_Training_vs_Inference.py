@@ -13,7 +13,7 @@ from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
 from ui.controls import bound
-from ui.layout import page_end, page_setup
+from ui.layout import page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
@@ -188,4 +188,3 @@ if batch_size.open:
         batch_size_tab(settings.batch_size, settings.eps)
 with st.expander("References"):
     st.markdown(text.REFERENCES)
-page_end()

@@ -11,7 +11,7 @@ from lessons import practice as text
 from lessons.format import column_format
 from ui import practice_controls as controls
 from ui.controls import open_tab
-from ui.layout import page_end, page_setup
+from ui.layout import page_setup
 
 page_setup("In practice", "🛠️")
 
@@ -167,4 +167,3 @@ open_tab({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for n
          key="topic")
 with st.expander("References"):
     st.markdown(text.REFERENCES)
-page_end()

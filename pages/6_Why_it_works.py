@@ -9,7 +9,7 @@ from lessons.why.catalog import EXPERIMENTS, REFERENCES
 from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab
 from lessons.why.smoothness import MEASURES
 from ui.controls import bound
-from ui.layout import page_end, page_setup
+from ui.layout import page_setup
 from ui.why_controls import lab_settings
 
 page_setup("Why it works", "🔬")
@@ -132,4 +132,3 @@ selected = bound(st.segmented_control, "Experiment", key="exp", options=list(EXP
 experiment_section(selected)
 with st.expander("References", icon=":material/menu_book:"):
     st.markdown(REFERENCES)
-page_end()

@@ -8,7 +8,7 @@ from charts.spec import vega_lite_spec
 from lessons import depth, health, scale_invariance
 from lessons.format import format_number
 from ui.controls import bound, open_tab
-from ui.layout import page_end, page_setup
+from ui.layout import page_setup
 
 page_setup("Deep networks", "🧠")
 
@@ -177,4 +177,3 @@ with st.expander("References"):
         "- PyTorch 2.13: `torch.nn.init.calculate_gain('tanh') = 5/3`; `torch.optim.SGD(weight_decay=...)` adds "
         "weight_decay·p to the gradient."
     )
-page_end()

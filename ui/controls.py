@@ -25,8 +25,8 @@ Why it is shaped this way (measured on Streamlit 1.67 in AppTest and in Chromium
   and `?seed=inf` raises `OverflowError` inside it), so the parameter is removed, the checked value goes to
   session state, the URL gets the checked value, and the widget is built without `bind` for that one run (no
   rerun: a link with twenty bad values costs no more than a good one).
-- The sidebar's share link is computed from the bound widgets' values as they are built (`ui.registry`), so it
-  equals the page's URL after callbacks, uploads and button presses too, not one step behind.
+- The sidebar's share box (`ui.share`) shows the page's URL as the browser has it, so it is current after
+  callbacks, uploads, button presses and fragment-only reruns alike.
 - A shared value yields only to a link: when a page is opened with the key in its URL, Streamlit seeds the
   widget from the link on its first run, over the carried session value. A value set by a callback
   (`set_control`) is a plain `st.session_state` write, Streamlit's documented way to change a bound widget
@@ -97,8 +97,6 @@ def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwa
     if bind is None and widget.__name__ == "tabs":
         kwargs.setdefault("on_change", "rerun")  # bound tabs track the open tab; unbound ones only with this
     value = widget(label, key=key, bind=bind, **kwargs)
-    if domain is not None:
-        registry.show_in_link(key, domain.url_value(st.session_state.get(key)))
     registry.flush_notices()
     return value
 

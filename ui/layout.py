@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui import registry
+from ui.share import share_link
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,12 @@ PAGES = (
 
 def page_setup(title: str, icon: str) -> None:
     """Configure the page (wide layout), keep other pages' controls out of it (ui.registry.enter_page) and draw
-    the shared sidebar: navigation, then the share link, kept equal to the page's URL by every bound control."""
+    the shared sidebar: navigation, then the share link (the page's URL, which every bound control keeps current)."""
     st.set_page_config(page_title=f"{title} · BatchNorm Lab", page_icon=icon, layout="wide")
     registry.enter_page(title)
     with st.sidebar:
         st.markdown("### BatchNorm Lab")
         for page in PAGES:
             st.page_link(page.path, label=page.label, icon=page.icon)
-        if st.context.url is not None:
-            st.caption("Link to this view (copy with the icon):")
-            registry.link_slot(st.empty())
-
-
-def page_end() -> None:
-    """Call last on every page: the share link then holds exactly the controls this run showed."""
-    registry.finish_link()
+        st.caption("Link to this view:")
+        share_link()

@@ -1,16 +1,13 @@
 """Session bookkeeping behind `ui.controls.bound` and `ui.layout.page_setup` (why: see ui/controls.py).
 
 Per session: which page the user is on, which keys each page's `bound` calls used (page-local or shared), the
-page-local values stashed when the user left a page, the notices still to show, and the share link's
-parameters for this run. Everything lives in `st.session_state` under `_ui_*` keys, so sessions never mix.
+page-local values stashed when the user left a page and the notices still to show. Everything lives in
+`st.session_state` under `_ui_*` keys, so sessions never mix.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ui.domain import Domain
 
@@ -22,9 +19,6 @@ _STASH = "_ui_stash"        # page title -> {key: value} of its page-local contr
 _CHECKED = "_ui_checked"    # keys whose URL value was checked during this visit of the page
 _NOTICES = "_ui_notices"    # notices not shown yet (they survive the rerun that drops a bad URL value)
 _RESTORED = "_ui_restored"  # keys restored from the stash on entering the page, not yet written to the URL
-_LINK = "_ui_link"          # this run's share-link parameters: key -> list of URL strings
-_LINK_SLOT = "_ui_link_slot"  # the sidebar placeholder the share link is drawn in
-_RENDERED = "_ui_rendered"  # keys whose controls this run has built (a closed tab's are not)
 
 
 def enter_page(title: str) -> None:
@@ -33,8 +27,6 @@ def enter_page(title: str) -> None:
     state = st.session_state
     if state.get(_PAGE) != title:
         _switch_page(state.get(_PAGE), title)
-    state[_LINK] = {key: st.query_params.get_all(key) for key in st.query_params}
-    state[_RENDERED] = set()
 
 
 def _switch_page(left: str | None, entered: str) -> None:
@@ -69,7 +61,6 @@ def register(key: str, *, shared: bool, domain: Domain | None) -> None:
     """Record that the current page's control `key` is shared, or local to this page, and what it accepts."""
     state = st.session_state
     state.setdefault(_DOMAINS, {})[key] = domain
-    state.setdefault(_RENDERED, set()).add(key)
     if shared:
         state.setdefault(_SHARED, set()).add(key)
     else:
@@ -108,59 +99,3 @@ def notify(key: str, problem: str) -> None:
 def flush_notices() -> None:
     for message in st.session_state.pop(_NOTICES, []):
         st.toast(message, icon=":material/rule:")
-
-
-def link_slot(slot) -> None:
-    """Remember the placeholder page_setup made for the share link, and draw the link in it."""
-    st.session_state[_LINK_SLOT] = slot
-    _draw_link()
-
-
-def show_in_link(key: str, url_value: list[str] | None) -> None:
-    """The share link carries `url_value` for `key` (None: the default, omitted); redrawn only on a change, which
-    happens when a callback, an upload or a check changed a value after the URL was sent."""
-    params = st.session_state.get(_LINK)
-    if params is None or params.get(key) == url_value:
-        return
-    if url_value is None:
-        params.pop(key, None)
-    else:
-        params[key] = url_value
-    _draw_link()
-
-
-def finish_link() -> None:
-    """At the end of a run: the page's own controls this run did not build (in a closed tab, or hidden by another
-    choice) are not in the browser's URL any more, so they leave the share link too; then draw it."""
-    state = st.session_state
-    params = state.get(_LINK)
-    if params is None:
-        return
-    unrendered = state.get(_PAGE_KEYS, {}).get(state.get(_PAGE), set()) - state.get(_RENDERED, set())
-    for key in unrendered & set(params):
-        del params[key]
-    _draw_link()
-
-
-def current_link() -> str | None:
-    """This page's URL with the current value of every bound control, or None outside a browser."""
-    base = st.context.url
-    if base is None:
-        return None
-    params = st.session_state.get(_LINK) or {}
-    return f"{base}?{urlencode(params, doseq=True)}" if params else base
-
-
-def _in_fragment_rerun() -> bool:
-    """True while only an st.fragment reruns. It may not write into the sidebar's link slot, which the full run
-    created (StreamlitInvalidLayoutContextError); Streamlit 1.67 says so only through its run context."""
-    ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
-
-
-def _draw_link() -> None:
-    """Draw the share link; during a fragment-only rerun the browser's address bar is current and the box catches
-    up on the next full run."""
-    slot, link = st.session_state.get(_LINK_SLOT), current_link()
-    if slot is not None and link is not None and not _in_fragment_rerun():
-        slot.code(link, language=None, wrap_lines=True)

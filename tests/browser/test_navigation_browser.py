@@ -1,6 +1,6 @@
 """One visitor walks every ordered pair of pages in Chromium, after changing each page's controls and pressing its
 buttons (the Demo's "Training step", an upload, the presets): no exception anywhere, and the sidebar's share link
-equals the page's URL after every interaction.
+shows the page's URL after every interaction.
 
 The pages come from ui.layout.PAGES; the walk is an Eulerian circuit of the complete directed graph on them, so
 each ordered pair (A, B) is one sidebar click from A to B: N(N-1) clicks in one session on one server.
@@ -44,11 +44,11 @@ def same_view(link: str, url: str) -> bool:
 
 
 def assert_link_is_the_url(page, what: str) -> None:
-    """The share link equals the URL once the rerun is drawn (polled: a click's rerun may start late on a busy
-    machine); a link one step behind stays different and fails."""
-    code = page.locator("[data-testid=stSidebar] [data-testid=stCode] code")
+    """The sidebar's share box holds the page's URL once the rerun is drawn (polled: it follows the address bar
+    every 300 ms); a box one step behind stays different and fails."""
+    box = page.locator("[data-testid=stSidebar] [data-testid=shareLink]")
     for _ in range(LINK_POLLS):
-        link = code.inner_text().strip()
+        link = box.input_value().strip()
         if same_view(link, page.url):
             return
         page.wait_for_timeout(SETTLE_MS)
