@@ -284,7 +284,8 @@ def sharing_titles(shape: tuple[int, int, int], num_groups: int) -> dict[str, st
             for variant in VARIANTS}
 
 
-AT_INFERENCE = {"BatchNorm": "yes: running statistics", "InstanceNorm": "only with track_running_stats=True"}
+AT_INFERENCE = {"BatchNorm": "yes: running statistics",
+                "InstanceNorm": "only if it tracks running statistics (off by default in PyTorch)"}
 
 
 def facts_table(shape: tuple[int, int, int], num_groups: int) -> pd.DataFrame:

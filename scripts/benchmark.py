@@ -10,8 +10,9 @@ Every page is measured next to a floor, a one-slider Streamlit page (scripts/flo
 --pages      Chromium: a key press on each page's first slider to the fully re-rendered page (the end of the run is
              the websocket's script_finished message, then the render), median and p95; server CPU per rerun
              (utime+stime of the server process from /proc around the presses, divided by the runs counted).
---tabs       Chromium: click on each tab of a page to its re-rendered view.
---cold       Chromium: first render of each page on a fresh server (nothing cached), and that server's CPU.
+--tabs       Chromium: click on each tab of a page to its re-rendered view, first visit and revisit.
+--cold       Chromium: first render of each page on a fresh server (nothing cached), that server's CPU, and the
+             first render for the next visitor (a new session on the running server).
 --classroom  30 websocket sessions (scripts/st_client.py, no browser) on one server, each nudging its page's first
              slider every 2-5 s for two minutes: rerun p50/p95 (control change to the server's script_finished),
              errors, server RSS before and after.
@@ -259,44 +260,60 @@ def bench_elements(report: Report, presses: int) -> None:
                  ["page", "median", "× floor", "server CPU per rerun", "× floor"], rows)
 
 
+def click_tab(page, tabs, index: int) -> float:
+    """Seconds from a click on tab `index` to its re-rendered view."""
+    runs = page.runs.finished
+    start = time.perf_counter()
+    tabs.nth(index).click()
+    try:
+        wait_for_rerun(page, runs, timeout=5_000)
+    except TimeoutError:  # a tab without a rerun: shown by the browser alone
+        wait_for_app(page)
+    return time.perf_counter() - start
+
+
 def bench_tabs(report: Report) -> None:
+    """Each tab twice: its first visit on a fresh server (its computations not cached yet), then a revisit."""
     rows = []
     with chromium() as browser, server() as (_proc, url):
         for target in LAB:
             context, page = open_page(browser, f"{url}/{target.url_path}")
             tabs = page.locator(TAB)
             names = [t.strip() for t in tabs.all_inner_texts()]
-            for index in [*range(1, len(names)), 0] if len(names) > 1 else []:
-                runs = page.runs.finished
-                start = time.perf_counter()
-                tabs.nth(index).click()
-                try:
-                    wait_for_rerun(page, runs, timeout=5_000)
-                except Exception:  # a tab without a rerun: shown by the browser alone
-                    wait_for_app(page)
-                rows.append([target.label, names[index], ms(time.perf_counter() - start)])
+            order = [*range(1, len(names)), 0] if len(names) > 1 else []
+            first = [click_tab(page, tabs, index) for index in order]
+            again = [click_tab(page, tabs, index) for index in order]
+            rows += [[target.label, names[i], ms(a), ms(b)] for i, a, b in zip(order, first, again, strict=True)]
             context.close()
     report.table("Tab switch: click to the re-rendered tab (Chromium; the last row of a page returns to its first tab)",
-                 ["page", "tab", "time"], rows)
+                 ["page", "tab", "first visit", "revisit"], rows)
+
+
+def first_render(browser, url: str) -> float:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    wait_for_app(page, timeout=120_000)
+    elapsed = time.perf_counter() - start
+    context.close()
+    return elapsed
 
 
 def bench_cold(report: Report) -> None:
+    """A fresh server per page: the first visitor's render (nothing imported or cached), then a second visitor's
+    (a new session on the now running server, as every student after the first meets it)."""
     rows = []
     with chromium() as browser:
         for script, target in [(FLOOR, FLOOR_TARGET)] + [("app.py", t) for t in LAB]:
             with server(script) as (proc, url):
                 cpu_start = cpu_seconds(proc.pid)
-                context = browser.new_context(viewport={"width": 1280, "height": 720})
-                page = context.new_page()
-                start = time.perf_counter()
-                page.goto(f"{url}/{target.url_path}")
-                wait_for_app(page, timeout=120_000)
-                elapsed = time.perf_counter() - start
+                cold = first_render(browser, f"{url}/{target.url_path}")
                 cpu = cpu_seconds(proc.pid) - cpu_start
-                rows.append([target.label, ms(elapsed), ms(cpu), f"{rss_mb(proc.pid):.0f} MB"])
-                context.close()
-    report.table("Cold first render: a fresh server per page, nothing cached (Chromium)",
-                 ["page", "first render", "server CPU", "server RSS after"], rows)
+                warm = first_render(browser, f"{url}/{target.url_path}")
+                rows.append([target.label, ms(cold), ms(cpu), ms(warm), f"{rss_mb(proc.pid):.0f} MB"])
+    report.table("First render of a page (Chromium): on a fresh server, and for the next visitor",
+                 ["page", "fresh server", "its server CPU", "next visitor", "server RSS after"], rows)
 
 
 def slider_pages(url: str) -> list[str]:
