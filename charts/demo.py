@@ -38,7 +38,9 @@ def stage_chart(stage: str, view: str, num_features: int, title: str, subtitle: 
     ticks: x-axis values (a normalized panel passes 0 and ±1 among them). Data: the named dataset DATASET
     (lessons.shapes.stage_data)."""
     color = STAGE[stage]
-    x_axis = alt.Axis(values=list(ticks), format="~g", labelOverlap=False) if ticks else alt.Axis()
+    # labelFlush keeps the outermost labels inside the panel (centred on the edge, half of each was cut off)
+    x_axis = (alt.Axis(values=list(ticks), format="~g", labelOverlap=False, labelFlush=True) if ticks
+              else alt.Axis(labelFlush=True))
     x = alt.X("value:Q", title=None, axis=x_axis, scale=alt.Scale(zero=False, nice=True))
     row_scale = alt.Scale(reverse=True, domain=[0, num_features], nice=False, zero=False)
 
