@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from charts import palette
@@ -69,9 +70,9 @@ def test_running_charts_are_two_single_views_in_the_stat_family(runs):
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         "batch μ": palette.STAT["batch"], "running μ": palette.STAT["running"], "true μ": palette.STAT["population"]}
     spec = vega_lite_spec(running_charts(run, keras, 1)[0])
-    (name,) = spec["datasets"]
-    dataset = dataset_frame(spec, name)
+    dataset = pd.concat([dataset_frame(spec, name) for name in spec["datasets"]], ignore_index=True)
     running = dataset[dataset["series"] == "running μ"]
+    assert len(running) == len(shown_steps(run.settings.steps))  # drawn once, by its own layer
     np.testing.assert_array_equal(running["value"], run.running_mean[running["step"], 1])
 
 
