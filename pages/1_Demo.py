@@ -9,9 +9,10 @@ import streamlit as st
 from charts.demo import DATASET, with_ticks
 from charts.palette import STAGE_LABELS
 from lessons import demo, shapes
-from lessons.csv_input import download_csv
 from ui import demo_controls as controls
+from ui.controls import bound
 from ui.demo_cache import chart_spec, own_batch, random_batch, running_statistics, stage_data
+from ui.demo_numbers import numbers_view
 from ui.layout import page_setup
 from ui.state import share_batch
 
@@ -106,61 +107,13 @@ def distribution_view(result: demo.LayerPass, names: list[str], gamma, beta) -> 
 distribution_view(result, names, gamma, beta)
 st.info(demo.mode_note(result, running.batches_seen, momentum), icon=":material/school:")
 
-st.subheader("Input, normalized, output")
-stage_columns = st.columns(3)
-for column, (stage, values) in zip(stage_columns, (("input", result.x), ("normalized", result.xhat),
-                                                  ("output", result.y)), strict=True):
-    frame = demo.stage_frame(values, names)
-    with column:
-        st.markdown({"input": "**Input x** · edit any cell", "normalized": "**Normalized x̂** = (x − μ) / √(σ² + ε)",
-                     "output": "**Output y** = γ · x̂ + β"}[stage])
-        if stage == "input":
-            controls.batch_editor(frame, batch.x, names)
-        else:
-            controls.show_table(frame)
-input_dl, stages_dl, note_col = st.columns([1, 1, 2], vertical_alignment="center")
-input_dl.download_button("Input CSV", lambda: download_csv(demo.stage_frame(result.x, names)), file_name="batch.csv",
-                         mime="text/csv", icon=":material/download:", on_click="ignore", key="download_input",
-                         width="stretch", help="The input batch, exactly, with its feature names.")
-stages_dl.download_button("All three stages CSV", lambda: download_csv(demo.stages_table(result, names)),
-                          file_name="batchnorm_stages.csv", mime="text/csv", icon=":material/download:",
-                          on_click="ignore", key="download_stages", width="stretch",
-                          help="Input, normalized and output values in one table (a column names the stage).")
-note_col.caption("Tables show 4 significant digits; the downloads hold every digit. "
-                 + ("Your batch travels in the page link, so a link reopens it." if preset == "custom" else
-                    "Editing a cell turns the batch into **Your own**, which the page link carries along."))
-
-st.markdown("#### Batch statistics")
-formula_col, table_col = st.columns([1, 2], gap="large")
-with formula_col:
-    st.latex(r"\mu_B = \frac{1}{m}\sum_{i=1}^{m} x_i")
-    st.latex(r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^{m}(x_i-\mu_B)^2")
-    if result.training:
-        st.latex(r"\hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}")
-    else:
-        st.latex(r"\hat x_i = \frac{x_i - \mu_{\text{run}}}{\sqrt{\sigma^2_{\text{run}} + \varepsilon}}")
-    st.caption("Training divides by $\\sqrt{\\sigma_B^2 + \\varepsilon}$ with the biased variance (divide by m)."
-               if result.training else
-               "Inference subtracts the running μ and divides by √(running σ² + ε); the batch's own statistics are "
-               "shown for comparison only.")
-stats = demo.statistics_table(result, names, *((None, None) if result.training else (running.mean, running.var)))
-controls.show_table(stats, table_col)
-
-st.markdown("#### Learnable parameters & running statistics")
-formula_col, table_col = st.columns([1, 2], gap="large")
-with formula_col:
-    st.latex(r"\mu_{\text{run}} \leftarrow (1-\alpha)\,\mu_{\text{run}} + \alpha\,\mu_B")
-    st.latex(r"\sigma^2_{\text{run}} \leftarrow (1-\alpha)\,\sigma^2_{\text{run}} + \alpha\,\tfrac{m}{m-1}\sigma_B^2")
-    seen_col, share_col = st.columns(2)
-    seen_col.metric("Batches seen", running.batches_seen, help="Training steps since the reset (PyTorch counts "
-                                                               "them in num_batches_tracked).")
-    share_col.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",
-                     help="1 − (1 − α)^k: how much of the running statistics comes from the k batches seen; the "
-                          "rest is still the initial 0 (mean) and 1 (variance).")
-    st.caption(f"α = momentum = {momentum:g} in PyTorch's convention (Keras writes {1 - momentum:g}, the weight of "
-               "the old value). The running variance averages the **unbiased** batch variance (divide by m − 1).")
-params = demo.parameters_table(names, gamma, beta, running.mean, running.var)
-controls.show_table(params, table_col)
+# Collapsed by default and computed only when open (its ~45 elements were half of a rerun's server CPU); the link
+# carries whether it is open.
+numbers = bound(st.expander, "The numbers: every value, the batch statistics, the running statistics",
+                key="numbers", icon=":material/table:")
+if numbers.open:
+    with numbers:
+        numbers_view(batch, result, running, gamma, beta, momentum, own_batch=preset == "custom")
 
 st.subheader("Key insights, each one to try")
 cards = [column.container(border=True, height="stretch") for row in (st.columns(3), st.columns(3)) for column in row]

@@ -17,7 +17,8 @@ FIXTURES = pathlib.Path(__file__).parents[1] / "fixtures" / "csv"
 TALL = {"width": 1400, "height": 3600}  # Streamlit scrolls inside the page: a tall viewport shows all of it
 DESKTOP = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
-DEEP_LINK = "/Demo?preset=Random&n=12&f=3&seed=3&gamma0=2&beta1=-1&mode=Inference&steps=4"
+DEEP_LINK = "/Demo?preset=Random&n=12&f=3&seed=3&gamma0=2&beta1=-1&mode=Inference&steps=4&numbers=true"
+NUMBERS = "The numbers: every value"  # the expander holding the tables, computed only when open
 SHAPES_LINK = ("/Demo?preset=Random&n=64&dist0=skewed&dist1=bimodal&dist2=heavy-tailed&dist3=with+outliers"
                "&plot=Histogram")
 
@@ -93,6 +94,10 @@ def test_the_histogram_view_redraws_the_chart_and_is_carried_by_the_link(page, s
 def test_training_step_button_moves_the_running_statistics_and_the_url(page, server_url):
     page.goto(server_url + "/Demo")
     wait_for_app(page)
+    expect(tables(page)).to_have_count(0)  # the numbers wait, collapsed, until opened
+    page.get_by_text(NUMBERS).click()
+    page.wait_for_url(lambda url: "numbers=true" in url)
+    expect(tables(page)).to_have_count(5)
     page.get_by_role("button", name="Training step", exact=True).click()
     expect(page.locator("[data-testid=stMetricValue]").first).to_have_text("1")
     page.wait_for_url(lambda url: "steps=1" in url)
@@ -103,7 +108,7 @@ def test_training_step_button_moves_the_running_statistics_and_the_url(page, ser
 
 def test_a_cell_edit_becomes_your_own_batch_carried_by_the_link(page, server_url):
     page.set_viewport_size(TALL)
-    page.goto(server_url + "/Demo")
+    page.goto(server_url + "/Demo?numbers=true")
     wait_for_app(page)
     editor = tables(page).first
     box = editor.bounding_box()
@@ -130,7 +135,7 @@ def test_a_cell_edit_becomes_your_own_batch_carried_by_the_link(page, server_url
 
 def test_stages_download_and_a_bad_upload(page, server_url):
     page.set_viewport_size(TALL)
-    page.goto(server_url + "/Demo")
+    page.goto(server_url + "/Demo?numbers=true")
     wait_for_app(page)
     with page.expect_download() as download:
         page.get_by_role("button", name="All three stages CSV", exact=True).click()

@@ -45,6 +45,11 @@ def seed_steps(k, seed=0, specs=None, n=8):
     return [make_batch(specs, n, np.random.default_rng([seed, step])) for step in range(1, k + 1)]
 
 
+def open_demo(query: dict[str, str] | None = None):
+    """The Demo with its numbers expander open (as ?numbers=true in a link): the tables are computed only then."""
+    return open_page(PAGE, query={"numbers": "true", **(query or {})})
+
+
 def tables(at) -> dict:
     names = ("input", "xhat", "y", "stats", "params")
     return {name: at.dataframe[i].value for i, name in enumerate(names)}
@@ -76,7 +81,7 @@ def upload(at, name: str, content: bytes | None = None):
 
 @pytest.fixture
 def demo():
-    at = open_page(PAGE)
+    at = open_demo()
     assert not at.exception
     return at
 
@@ -139,7 +144,7 @@ def test_histogram_and_density_views_are_bound_and_draw_the_shape(demo):
     assert all(spec["layer"][int(i == 1)]["mark"]["type"] == "rect" for i, spec in enumerate(charts(demo)))
     demo.segmented_control(key="plot").set_value("density").run()
     assert all(spec["layer"][int(i == 1)]["mark"]["type"] == "area" for i, spec in enumerate(charts(demo)))
-    at = open_page(PAGE, query={"plot": "Histogram"})
+    at = open_demo({"plot": "Histogram"})
     assert at.segmented_control(key="plot").value == "histogram"
 
 
@@ -149,7 +154,7 @@ def test_histogram_and_density_views_are_bound_and_draw_the_shape(demo):
 def test_deep_link_to_a_random_batch_reproduces_it():
     query = {"preset": "Random", "n": "16", "f": "3", "seed": "5", "dist0": "bimodal", "mean1": "-4.5",
              "scale2": "0.5", "gamma0": "2", "beta1": "-1", "eps": "1e-03"}
-    at = open_page(PAGE, query=query)
+    at = open_demo(query)
     assert not at.exception
     specs = seed_like_specs(3)
     specs = [FeatureSpec("bimodal", specs[0].mean, specs[0].scale), FeatureSpec("normal", -4.5, specs[1].scale),
@@ -213,7 +218,7 @@ def test_switching_to_your_own_copies_the_current_batch(demo):
 
 
 def test_a_link_with_your_own_batch_reopens_it():
-    at = open_page(PAGE, query={"preset": "Your own", "data": "u,v\n1,2\n3,5\n4,4\n"})
+    at = open_demo({"preset": "Your own", "data": "u,v\n1,2\n3,5\n4,4\n"})
     assert not at.exception
     np.testing.assert_allclose(tables(at)["input"].to_numpy(), [[1, 2], [3, 5], [4, 4]])
 
@@ -279,7 +284,7 @@ def test_training_steps_update_the_running_statistics_and_reset_restores_them(de
 
 
 def test_inference_mode_normalizes_with_the_running_statistics():
-    at = open_page(PAGE, query={"mode": "Inference", "steps": "4", "momentum": "0.3"})
+    at = open_demo({"mode": "Inference", "steps": "4", "momentum": "0.3"})
     assert at.segmented_control(key="mode").value == "inference"
     mean, var = running_after(seed_steps(4), momentum=0.3)
     t = tables(at)
@@ -465,3 +470,13 @@ def test_insight_texts_are_computed_and_sourced(demo):
     assert "but from −x̂ by" in evidence
     (references,) = [e for e in demo.expander if e.label.startswith("References")]
     assert "arXiv:1502.03167" in texts(references.markdown) and "arXiv:1805.11604" in texts(references.markdown)
+
+
+def test_the_numbers_are_computed_only_when_their_expander_is_open():
+    closed = open_page(PAGE)
+    assert not closed.exception
+    assert len(closed.dataframe) == 0 and len(closed.metric) == 0  # neither computed nor sent
+    assert len(closed.get("vega_lite_chart")) == 3  # the charts and the insights stay
+    assert closed.button(key="try_shapes") is not None
+    opened = open_demo()
+    assert len(opened.dataframe) == 5  # the input editor, x̂, y, the batch statistics, the parameters
