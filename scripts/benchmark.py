@@ -48,8 +48,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deploy.local import cluster, start_streamlit, stop  # noqa: E402
-from scripts.st_client import FINISHED_EARLY_FOR_RERUN, ForwardMsg, Session  # noqa: E402
-from tests.browser.conftest import CHROMIUM, wait_for_app  # noqa: E402
+from scripts.st_client import Session  # noqa: E402
+from tests.browser.conftest import CHROMIUM, RunCounter, wait_for_app, wait_for_rerun  # noqa: E402
 from ui.layout import PAGES  # noqa: E402
 
 FLOOR = "scripts/floor_app.py"
@@ -136,23 +136,6 @@ def chromium():
             browser.close()
 
 
-class RunCounter:
-    """Counts the script runs that finish for one page, from the websocket's own script_finished messages: a run
-    faster than a frame never shows as "running" in the DOM, so the page's attributes can miss it."""
-
-    def __init__(self, page) -> None:
-        self.finished = 0
-        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
-
-    def _frame(self, payload) -> None:
-        if isinstance(payload, str):
-            return
-        message = ForwardMsg()
-        message.ParseFromString(payload)
-        if message.WhichOneof("type") == "script_finished" and message.script_finished != FINISHED_EARLY_FOR_RERUN:
-            self.finished += 1
-
-
 def open_page(browser, url: str, timeout: float = 120_000):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
@@ -160,16 +143,6 @@ def open_page(browser, url: str, timeout: float = 120_000):
     page.goto(url)
     wait_for_app(page, timeout=timeout)
     return context, page
-
-
-def wait_for_rerun(page, runs_before: int, timeout: float = 60_000) -> None:
-    """Wait until a run after `runs_before` has finished on the server and the page has rendered it."""
-    deadline = time.monotonic() + timeout / 1000
-    while page.runs.finished <= runs_before:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no rerun within {timeout / 1000:.0f} s")
-        page.wait_for_timeout(5)
-    wait_for_app(page, timeout=timeout)
 
 
 # ---------------------------------------------------------------------------------------------------- sections

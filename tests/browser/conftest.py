@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -121,3 +122,59 @@ def screenshot(page, name: str) -> pathlib.Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+class RunCounter:
+    """Counts the script runs the server finishes for one page, from the websocket's own script_finished
+    messages: a run faster than a frame never shows as "running" in the DOM, so the page's attributes can miss
+    it. `page.runs = RunCounter(page)` before the page opens."""
+
+    def __init__(self, page) -> None:
+        self.finished = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(payload)
+        if message.WhichOneof("type") == "script_finished" and \
+                message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self.finished += 1
+
+
+def wait_for_rerun(page, runs_before: int, timeout: float = 60_000) -> None:
+    """Wait until a run after `runs_before` (page.runs.finished) has finished on the server and the page has
+    rendered it."""
+    deadline = time.monotonic() + timeout / 1000
+    while page.runs.finished <= runs_before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no rerun within {timeout / 1000:.0f} s")
+        page.wait_for_timeout(5)
+    wait_for_app(page, timeout=timeout)
+
+
+# What overflows, in CSS pixels (1 px of slack for sub-pixel rounding): the document, and every chart's drawing
+# (canvas or svg) against the element Streamlit gave the chart.
+OVERFLOW = """() => {
+  const found = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1)
+    found.push(`the page is ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`);
+  document.querySelectorAll('[data-testid=stVegaLiteChart]').forEach((chart, i) => {
+    const box = chart.getBoundingClientRect();
+    chart.querySelectorAll('canvas, svg.marks').forEach(drawing => {
+      const width = drawing.getBoundingClientRect().width;
+      if (width > box.width + 1)
+        found.push(`chart ${i + 1} is drawn ${Math.round(width)} px wide in its ${Math.round(box.width)} px element`);
+    });
+    if (box.right > window.innerWidth + 1)
+      found.push(`chart ${i + 1} ends at ${Math.round(box.right)} px, past the ${window.innerWidth} px window`);
+  });
+  return found;
+}"""
+
+
+def overflow(page) -> list[str]:
+    """What overflows on the page as it is drawn now (OVERFLOW), one sentence each; empty when nothing does."""
+    return page.evaluate(OVERFLOW)

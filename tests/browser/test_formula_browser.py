@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bn_core.data import seed_example_batch
-from tests.browser.conftest import assert_healthy, screenshot, wait_for_app
+from tests.browser.conftest import assert_healthy, overflow, screenshot, wait_for_app
 from ui.controls import format_eps
 
 X = seed_example_batch()
@@ -66,6 +66,4 @@ def test_every_part_fits_a_phone(page, server_url, part):
     wait_for_app(page)
     assert_healthy(page)
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
-    for chart in page.locator("[data-testid=stVegaLiteChart]").all():
-        box, drawn = chart.bounding_box(), chart.locator("canvas, svg").first.bounding_box()
-        assert drawn["width"] <= box["width"] + 1
+    assert not overflow(page), overflow(page)
