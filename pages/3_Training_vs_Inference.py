@@ -167,24 +167,28 @@ def batch_size_tab(current: int, eps: float) -> None:
                  icon=":material/grid_view:")
 
 
+@st.fragment  # switching tabs reruns the tabs, not the sidebar or the page's text
+def tabs_view(settings: lesson.StreamSettings) -> None:
+    running, inference, batch_size = bound(st.tabs, TABS, key="tab")
+    if running.open or inference.open:
+        try:
+            pytorch_run, keras_run = stream_runs(settings)
+        except ValueError as error:
+            pytorch_run = keras_run = None
+            st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
+        if pytorch_run is not None and running.open:
+            with running:
+                running_tab(pytorch_run, keras_run)
+        if pytorch_run is not None and inference.open:
+            with inference:
+                inference_tab(pytorch_run)
+    if batch_size.open:
+        with batch_size:
+            batch_size_tab(settings.batch_size, settings.eps)
+
+
 st.title("🔁 Training vs inference")
 st.markdown(text.LEAD)
-settings = stream_controls(population_controls())
-running, inference, batch_size = bound(st.tabs, TABS, key="tab")
-if running.open or inference.open:
-    try:
-        pytorch_run, keras_run = stream_runs(settings)
-    except ValueError as error:
-        pytorch_run = keras_run = None
-        st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
-    if pytorch_run is not None and running.open:
-        with running:
-            running_tab(pytorch_run, keras_run)
-    if pytorch_run is not None and inference.open:
-        with inference:
-            inference_tab(pytorch_run)
-if batch_size.open:
-    with batch_size:
-        batch_size_tab(settings.batch_size, settings.eps)
+tabs_view(stream_controls(population_controls()))
 with st.expander("References"):
     st.markdown(text.REFERENCES)

@@ -164,6 +164,6 @@ RUNS = {"folding": run_folding, "recalibration": run_recalibration,
         "dropout": run_simple("dropout", dropout_view, controls.dropout_controls)}
 # Tabs bound to the URL (?topic=...) run lazily: only the open tab's experiment is computed.
 open_tab({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in RUNS.items()},
-         key="topic")
+         key="topic", alone=True)
 with st.expander("References"):
     st.markdown(text.REFERENCES)

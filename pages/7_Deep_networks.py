@@ -160,7 +160,7 @@ st.markdown("Three things BatchNorm does to a deep network that no single batch 
             "help, and it makes the weights before it scale-invariant, which turns weight decay into a learning-rate "
             "schedule. Each experiment runs five seeds; the band spans them and the reading below is computed.")
 open_tab({"Network health": health_view, "Depth at initialization": depth_view,
-          "Scale invariance & weight decay": scale_view}, key="tab")
+          "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
 
 with st.expander("References"):
     st.markdown(

@@ -101,8 +101,14 @@ def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwa
     return value
 
 
-def open_tab(views: dict[str, Callable[[], None]], *, key: str) -> None:
-    """Tabs named by `views`, the open one bound to the URL under `key`; only the open tab's view runs."""
+def open_tab(views: dict[str, Callable[[], None]], *, key: str, alone: bool = False) -> None:
+    """Tabs named by `views`, the open one bound to the URL under `key`; only the open tab's view runs.
+
+    alone=True: the tabs are their own fragment, so switching tabs reruns the tabs and not the page; their views
+    then must draw only inside their tab (no sidebar)."""
+    if alone:
+        st.fragment(open_tab)(views, key=key)
+        return
     for tab, show in zip(bound(st.tabs, tuple(views), key=key), views.values(), strict=True):
         if tab.open:
             with tab:
