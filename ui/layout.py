@@ -53,3 +53,10 @@ def page_setup(title: str, icon: str) -> None:
             st.page_link(page.path, label=page.label, icon=page.icon)
         st.caption("Link to this view:")
         share_link()
+
+
+def small_print(text: str) -> str:
+    """`text` as Markdown in st.caption's small grey type, for a caption inside another Markdown element (its
+    square brackets escaped, so they cannot end the directive)."""
+    escaped = text.replace("[", "\\[").replace("]", "\\]")
+    return f":gray[:small[{escaped}]]"

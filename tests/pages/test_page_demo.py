@@ -465,9 +465,9 @@ def test_insight_texts_are_computed_and_sourced(demo):
     cards = texts(demo.markdown)
     assert "BN-Baseline" in cards and "2.3× fewer" in cards and "initialization" not in cards
     assert "exact in inference mode" in cards and "*positive*" in cards
-    evidence = texts(demo.caption)
-    assert "the next training batch, with the same γ and β, by" in evidence
-    assert "but from −x̂ by" in evidence
+    assert ":gray[:small[Now: " in cards  # each card's evidence in caption type, inside the card's one Markdown
+    assert "the next training batch, with the same γ and β, by" in cards
+    assert "but from −x̂ by" in cards
     (references,) = [e for e in demo.expander if e.label.startswith("References")]
     assert "arXiv:1502.03167" in texts(references.markdown) and "arXiv:1805.11604" in texts(references.markdown)
 
