@@ -3,18 +3,16 @@ exception, shows its charts and reading, and never overflows the phone's width."
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import quote
 
 import pytest
 
 from lessons.practice import TOPICS
-from tests.browser.conftest import ROOT, assert_healthy, screenshot, wait_for_app
+from tests.browser.conftest import assert_healthy, screenshot, wait_for_app
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 720}, "phone": {"width": 390, "height": 844}}
 CHARTS = {"folding": 1, "recalibration": 2, "adabn": 1, "finetune": 1, "devices": 1, "batches": 1, "coupling": 2,
           "dropout": 1}
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def overflow(page) -> int:
@@ -45,10 +43,7 @@ def test_every_tab_renders_and_fits(server_url, browser, device):
         if device == "phone":
             assert overflow(page) <= 0, f"{name}: {overflow(page)} px wider than the phone"
         assert wider_than_container(page) == [], name
-        saved = screenshot(page, f"practice-{device}-{name}")
-        if name == "folding":
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(saved, SCREENSHOTS / f"practice-{device}.png")
+        screenshot(page, f"practice-{device}-{name}")  # test-artifacts/; README's copies are refreshed by hand
     context.close()
 
 
