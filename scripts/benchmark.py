@@ -9,7 +9,8 @@ Every page is measured next to a floor, a one-slider Streamlit page (scripts/flo
 
 --pages      Chromium: a key press on each page's first slider to the fully re-rendered page (the end of the run is
              the websocket's script_finished message, then the render), median and p95; server CPU per rerun
-             (utime+stime of the server process from /proc around the presses, divided by the runs counted).
+             (utime+stime of the server process from /proc around the presses, divided by the runs counted). A
+             second floor row draws the same slider inside the lab's frame (its sidebar and pages/ folder).
 --tabs       Chromium: click on each tab of a page to its re-rendered view, first visit and revisit.
 --cold       Chromium: first render of each page on a fresh server (nothing cached), that server's CPU, and the
              first render for the next visitor (a new session on the running server).
@@ -36,6 +37,7 @@ import contextlib
 import os
 import pathlib
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -116,8 +118,8 @@ class Report:
 
 
 @contextlib.contextmanager
-def server(script: str = "app.py"):
-    proc, url = start_streamlit(script)
+def server(script: str = "app.py", cwd: pathlib.Path = ROOT):
+    proc, url = start_streamlit(script, cwd=cwd)
     try:
         yield proc, url
     finally:
@@ -157,6 +159,33 @@ LAB = [Target(info.label, info.url_path) for info in PAGES]
 FLOOR_TARGET = Target("one-slider page (floor)", "")
 
 
+# The floor's slider drawn inside the lab's frame: ui.layout.page_setup's sidebar (navigation and share box) and a
+# pages/ folder beside the main script, which Streamlit lists again on every rerun.
+FRAME_APP = """import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from ui.layout import page_setup
+page_setup("Floor in the lab's frame", "🎛️")
+value = st.slider("Value", min_value=0, max_value=100, value=50)
+st.write(f"The value is {{value}}.")
+"""
+FRAME_TARGET = Target("one-slider page in the lab's frame", "")
+
+
+@contextlib.contextmanager
+def frame_root():
+    """A directory whose app.py is FRAME_APP, with the lab's .streamlit config and an empty stand-in for each
+    page (st.page_link needs the files to exist)."""
+    with tempfile.TemporaryDirectory(prefix="bnlab-frame-") as tmp:
+        root = pathlib.Path(tmp)
+        shutil.copytree(ROOT / ".streamlit", root / ".streamlit")
+        (root / "pages").mkdir()
+        for info in PAGES[1:]:
+            (root / info.path).write_text("")
+        (root / "app.py").write_text(FRAME_APP.format(root=str(ROOT)))
+        yield root
+
+
 def slider_presses(page, proc_pid: int, presses: int) -> tuple[list[float], float] | None:
     """Latencies of `presses` key presses on the first slider, and server CPU seconds per rerun; None without
     a slider."""
@@ -191,6 +220,10 @@ def bench_pages(report: Report, presses: int) -> None:
         with server(FLOOR) as (proc, url):
             context, page = open_page(browser, url)
             results[FLOOR_TARGET.label] = slider_presses(page, proc.pid, presses)
+            context.close()
+        with frame_root() as root, server(cwd=root) as (proc, url):
+            context, page = open_page(browser, url)
+            results[FRAME_TARGET.label] = slider_presses(page, proc.pid, presses)
             context.close()
         with server() as (proc, url):
             for target in LAB:
@@ -541,7 +574,6 @@ def bench_profile(report: Report, paths: list[str], reruns: int) -> None:
     """py-spy (pip install py-spy) samples the server while one session nudges the page's first slider; the table
     attributes the samples to the Streamlit element being built, or to what the server does outside the script."""
     import re
-    import shutil
     import subprocess
     from collections import Counter
 
