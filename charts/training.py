@@ -13,7 +13,7 @@ import pandas as pd
 
 from lessons.why.covariate_shift import CovariateShiftResult
 from lessons.why.initialization import INIT_GRID, InitializationResult
-from lessons.why.lab import TRAINED_LOSS
+from lessons.why.lab import TRAINED_LOSS, grid_value
 from lessons.why.learning_rate import LOSS_CEILING, LR_GRID, LearningRateResult
 from lessons.why.regularization import RegularizationResult
 from lessons.why.smoothness import SmoothnessResult
@@ -88,6 +88,15 @@ def learning_rate_chart(result: LearningRateResult) -> alt.TopLevelMixin:
                                        y_values=(0.03, 0.1, 0.3, 1, 3)),
                       _reference(TRAINED_LOSS, f"trained below {TRAINED_LOSS:g}"))
     return _finish(chart, "Final training loss by learning rate")
+
+
+def learning_rate_curve_chart(result: LearningRateResult, lr: float) -> alt.TopLevelMixin:
+    """Training loss (block means, log y) against step at one learning rate of the sweep: median over the seeds
+    still training and min–max band, per norm."""
+    data = result.curves[result.curves.lr == lr]
+    x = alt.X("step:Q", title="training step", scale=alt.Scale(domain=[0, result.lab.steps], nice=False))
+    chart = _band_and_median(data, x, "training loss (log)", alt.Scale(type="log"))
+    return _finish(chart, f"Training loss at learning rate {grid_value(lr)}")
 
 
 def initialization_chart(result: InitializationResult) -> alt.TopLevelMixin:

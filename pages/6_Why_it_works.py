@@ -6,7 +6,8 @@ import streamlit as st
 from charts import training as charts
 from charts.spec import vega_lite_spec
 from lessons.why.catalog import EXPERIMENTS, REFERENCES
-from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab
+from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, grid_value
+from lessons.why.learning_rate import LR_GRID, curve_reading
 from lessons.why.smoothness import MEASURES
 from ui.controls import bound
 from ui.layout import page_setup
@@ -45,6 +46,18 @@ def show(builder: str, key: str, result, *args) -> None:
 def learning_rate_view(key: str, result) -> None:
     show("learning_rate_chart", key, result)
     st.caption("Line: the median over seeds; band: lowest to highest seed. Hover a point for the numbers.")
+    learning_rate_curves(key, result)
+
+
+@st.fragment  # choosing the curves' learning rate redraws only the curves
+def learning_rate_curves(key: str, result) -> None:
+    lr = bound(st.segmented_control, "Loss curves at learning rate", key="curve_lr", options=list(LR_GRID),
+               default=1.0, required=True, format_func=grid_value,
+               help="The training loss step by step at one learning rate of the sweep, with and without BatchNorm.")
+    show("learning_rate_curve_chart", key, result, lr)
+    st.caption(f"{curve_reading(result, lr)} Loss on each step's mini-batch in training mode, averaged over blocks "
+               "of steps; line: median over the seeds still training, band: lowest to highest. A seed that "
+               "diverges leaves the curve at that step (hover for how many remain).")
 
 
 def initialization_view(key: str, result) -> None:

@@ -142,6 +142,24 @@ def bands(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     return grouped.agg(median="median", low="min", high="max", seeds="count").reset_index()
 
 
+def loss_curves(loss: np.ndarray, points: int = 50, **labels) -> pd.DataFrame:
+    """Training loss (S, steps) as block means of at most `points` blocks per seed, then median/low/high over the
+    seeds per block: the `labels` columns (e.g. network="BatchNorm"), step (the block's last step), median, low,
+    high, seeds. A seed leaves the curve at the block where it diverged (its loss is NaN from then on), so `seeds`
+    counts those still training."""
+    s, steps = loss.shape
+    block = max(1, -(-steps // points))
+    pad = np.full((s, -steps % block), np.nan)
+    padded = np.concatenate([loss, pad], axis=1).reshape(s, -1, block)
+    counts = np.isfinite(padded).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        blocks = np.where(counts > 0, np.nansum(padded, axis=2) / counts, np.nan)  # NaN: a diverged seed
+    frame = pd.DataFrame({**labels, "seed": np.repeat(np.arange(s), blocks.shape[1]),
+                          "step": np.tile(np.minimum(np.arange(1, blocks.shape[1] + 1) * block, steps), s),
+                          "loss": blocks.ravel()}).dropna()
+    return bands(frame, [*labels, "step"], "loss")
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What the results say about the claim, computed from them: `shown` when it holds in ≥ SHOWN_SHARE of seeds."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lessons.format import format_number
 from lessons.training import evaluate, fit
 from lessons.why.lab import (
     NORM_NAMES,
@@ -23,6 +24,7 @@ from lessons.why.lab import (
     grid_value,
     holds,
     lab_data,
+    loss_curves,
     needed,
     of_seeds,
     seed_grid,
@@ -40,19 +42,22 @@ LOSS_CEILING = 3.0
 class LearningRateResult:
     """runs: one row per run: norm, lr, seed, loss (final training loss, eval mode, capped at LOSS_CEILING),
     train_accuracy (NaN where diverged), diverged, trained. bands: median/low/high of loss per norm and lr.
-    largest: per norm and seed, the largest trained learning rate (NaN: none trained)."""
+    largest: per norm and seed, the largest trained learning rate (NaN: none trained). curves: the training loss
+    per step (mini-batch, training mode; block means, lab.loss_curves) per norm and lr: norm, lr, step, median,
+    low, high, seeds."""
 
     lab: Lab
     runs: pd.DataFrame
     bands: pd.DataFrame
     largest: pd.DataFrame
     verdict: Verdict
+    curves: pd.DataFrame
 
 
 def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> LearningRateResult:
     budget = budget or Budget()
     data = lab_data(lab)
-    frames = []
+    frames, curves = [], []
     for norm in NORMS:
         grid = seed_grid(lab, LR_GRID, "lr")
         model = stacked_mlp(lab, norm, repeats=len(LR_GRID))
@@ -60,6 +65,8 @@ def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> LearningRateResult:
                       batch_size=lab.batch_size, seeds=grid.seed.tolist(), momentum=lab.momentum,
                       on_step=lambda _m, step: budget.check(step.step, lab.steps))
         loss, accuracy = evaluate(model, data.x_train, data.y_train)
+        curves += [loss_curves(history.loss[(grid.lr == lr).to_numpy()], norm=NORM_NAMES[norm], lr=lr)
+                   for lr in LR_GRID]
         diverged = history.diverged | ~np.isfinite(loss)
         loss = np.where(diverged, LOSS_CEILING, np.minimum(np.nan_to_num(loss, nan=LOSS_CEILING), LOSS_CEILING))
         frames.append(grid.assign(norm=NORM_NAMES[norm], loss=loss,
@@ -68,7 +75,26 @@ def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> LearningRateResult:
     runs = pd.concat(frames, ignore_index=True).drop(columns="model")
     largest = (runs.assign(trained_lr=runs.lr.where(runs.trained)).groupby(["norm", "seed"], sort=False)
                .trained_lr.max().reset_index())
-    return LearningRateResult(lab, runs, bands(runs, ["norm", "lr"], "loss"), largest, verdict(largest, lab))
+    return LearningRateResult(lab, runs, bands(runs, ["norm", "lr"], "loss"), largest, verdict(largest, lab),
+                              pd.concat(curves, ignore_index=True))
+
+
+def curve_reading(result: LearningRateResult, lr: float) -> str:
+    """What the loss curves at learning rate `lr` show, per norm: the median loss at the last step every seed
+    reached, and how many seeds diverged."""
+    runs = result.runs[result.runs.lr == lr]
+    parts = []
+    for norm in result.runs.norm.unique():
+        diverged, seeds = int(runs[runs.norm == norm].diverged.sum()), int((runs.norm == norm).sum())
+        curve = result.curves[(result.curves.norm == norm) & (result.curves.lr == lr)]
+        if diverged == seeds or curve.empty:
+            parts.append(f"{norm}: every seed diverged")
+            continue
+        last = curve.iloc[-1]
+        text = f"{norm}: median loss {format_number(last['median'], 3)} at step {int(last.step)}"
+        parts.append(text + (f" over the {int(last.seeds)} of {seeds} seeds that did not diverge" if diverged
+                             else ", no seed diverged"))
+    return f"At learning rate {grid_value(lr)}: " + "; ".join(parts) + "."
 
 
 def verdict(largest: pd.DataFrame, lab: Lab) -> Verdict:

@@ -23,7 +23,17 @@ import pandas as pd
 from bn_core.nn import Sequential, softmax_cross_entropy
 from lessons.format import format_number
 from lessons.training import Step, evaluate, fit
-from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, holds, lab_data, of_seeds, stacked_mlp
+from lessons.why.lab import (
+    NORM_NAMES,
+    Budget,
+    Lab,
+    Verdict,
+    holds,
+    lab_data,
+    loss_curves,
+    of_seeds,
+    stacked_mlp,
+)
 from lessons.why.noise import set_replay, with_noise
 
 NOISY = "BatchNorm + noise"
@@ -99,7 +109,7 @@ def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> SmoothnessResult:
 
         history = fit(model, data.x_train, data.y_train, lr=lab.lr, steps=lab.steps, batch_size=lab.batch_size,
                       seeds=lab.seeds, momentum=lab.momentum, on_step=on_step)
-        curve_frames.append(loss_curves(history.loss, name))
+        curve_frames.append(loss_curves(history.loss, network=name))
         _, test_accuracy = evaluate(model, data.x_test, data.y_test)
         last = history.loss[:, -FINAL_WINDOW:]
         final = np.where(history.diverged, np.nan, np.nansum(last, axis=1) / np.maximum(np.isfinite(last).sum(1), 1))
@@ -111,22 +121,6 @@ def run(lab: Lab = DEFAULT, budget: Budget | None = None) -> SmoothnessResult:
     per_seed = pd.concat(seed_frames, ignore_index=True).join(medians, on=["network", "seed"])
     return SmoothnessResult(lab, probes, pd.concat(curve_frames, ignore_index=True), per_seed,
                             verdict(per_seed))
-
-
-def loss_curves(loss: np.ndarray, name: str, points: int = 50) -> pd.DataFrame:
-    """Training loss (S, steps) as block means of at most `points` blocks per seed, then median/low/high over
-    seeds per block: network, step (the block's last step), median, low, high."""
-    s, steps = loss.shape
-    block = max(1, -(-steps // points))
-    pad = np.full((s, -steps % block), np.nan)
-    padded = np.concatenate([loss, pad], axis=1).reshape(s, -1, block)
-    counts = np.isfinite(padded).sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        blocks = np.where(counts > 0, np.nansum(padded, axis=2) / counts, np.nan)  # NaN: a diverged seed
-    frame = pd.DataFrame({"network": name, "seed": np.repeat(np.arange(s), blocks.shape[1]),
-                          "step": np.tile(np.minimum(np.arange(1, blocks.shape[1] + 1) * block, steps), s),
-                          "loss": blocks.ravel()}).dropna()
-    return bands(frame, ["network", "step"], "loss")
 
 
 def verdict(per_seed: pd.DataFrame) -> Verdict:

@@ -30,10 +30,12 @@ def open_at(page, url: str, width: int, height: int) -> None:
 def test_default_experiment_shows_seed_bands_and_the_computed_verdict(page, server_url):
     open_at(page, f"{server_url}{PAGE}", 1280, 720)
     assert_healthy(page)
-    chart = page.get_by_test_id("stVegaLiteChart")
-    expect(chart).to_have_count(1)
-    expect(chart.locator("g.mark-area path").first).to_be_attached()  # the bands (one per norm)
-    expect(chart.locator("g.mark-line path")).to_have_count(2)  # the medians: no norm, BatchNorm
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(2)  # the sweep, then the loss curves at one learning rate
+    chart = charts.first
+    for drawn in (chart, charts.nth(1)):
+        expect(drawn.locator("g.mark-area path").first).to_be_attached()  # the bands (one per norm)
+        expect(drawn.locator("g.mark-line path")).to_have_count(2)  # the medians: no norm, BatchNorm
     verdict = page.get_by_text(re.compile(r"^What it shows\. BatchNorm's largest learning rate that trained"))
     expect(verdict).to_be_visible()
     expect(verdict).to_contain_text(re.compile(r"in [45] of 5 seeds"))
@@ -49,9 +51,10 @@ def test_default_experiment_shows_seed_bands_and_the_computed_verdict(page, serv
     assert_healthy(page)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than a phone"
-    widths = chart.evaluate("el => [el.querySelector('canvas, svg').getBoundingClientRect().width, "
-                            "el.getBoundingClientRect().width]")
-    assert widths[0] <= widths[1] + 1, f"the chart ({widths[0]:.0f} px) overflows its container ({widths[1]:.0f} px)"
+    for drawn in (chart, charts.nth(1)):
+        widths = drawn.evaluate("el => [el.querySelector('canvas, svg').getBoundingClientRect().width, "
+                                "el.getBoundingClientRect().width]")
+        assert widths[0] <= widths[1] + 1, f"a chart ({widths[0]:.0f} px) overflows its container ({widths[1]:.0f} px)"
     chart.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     save(page, "why-phone")

@@ -77,3 +77,15 @@ def test_batch_norm_is_smoother_along_the_gradient():
     assert (change["BatchNorm"] < change["No norm"]).sum() >= AT_LEAST
     assert result.verdict.shown
     assert not result.per_seed.diverged.any()
+
+
+def test_loss_curves_at_a_large_rate_keep_only_the_seeds_still_training(rates):
+    curves = rates.curves[rates.curves.lr == 10.0]
+    plain, bn = curves[curves.norm == "No norm"], curves[curves.norm == "BatchNorm"]
+    steps = rates.lab.steps
+    assert plain.step.max() < steps  # every no-norm seed diverges early and leaves the curve
+    assert bn.step.max() == steps and (bn.seeds == 5).all()  # BatchNorm's seeds all train on at lr 10
+    assert (curves.low <= curves["median"]).all() and (curves["median"] <= curves.high).all()
+    reading = learning_rate.curve_reading(rates, 10.0)
+    assert reading.startswith("At learning rate 10: No norm: every seed diverged; BatchNorm: median loss ")
+    assert reading.endswith(f"at step {steps}, no seed diverged.")

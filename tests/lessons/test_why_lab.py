@@ -14,7 +14,7 @@ from bn_core.nn import SGD, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
 from lessons.training import StackedSGD, Step, fit, linears, next_update
 from lessons.why import covariate_shift, initialization, learning_rate, regularization, smoothness
-from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, code_version, stacked_mlp
+from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, code_version, loss_curves, stacked_mlp
 from lessons.why.noise import InjectedNoise, set_replay, with_noise
 
 DATA = make_dataset("moons", 120, noise=0.1, seed=2)
@@ -197,3 +197,11 @@ def test_regularization_trains_equal_epochs_at_every_batch_size():
     assert regularization.epochs_to_steps(10, 64, 256) == 10  # a batch is capped at the training set
     result = regularization.run(replace(TINY, n_train=16, steps=2, width=4), budget=Budget())
     assert sorted(set(result.runs.batch_size)) == [4, 16]
+
+
+def test_loss_curves_are_block_means_then_seed_bands():
+    loss = np.array([[1.0, 3.0, 5.0, 7.0], [3.0, 5.0, np.nan, np.nan]])  # the second seed diverged at step 3
+    curves = loss_curves(loss, points=2, network="A")
+    assert curves.step.tolist() == [2, 4] and curves.network.tolist() == ["A", "A"]
+    assert curves["median"].tolist() == [3.0, 6.0] and curves.low.tolist() == [2.0, 6.0]
+    assert curves.high.tolist() == [4.0, 6.0] and curves.seeds.tolist() == [2, 1]

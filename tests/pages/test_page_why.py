@@ -14,7 +14,7 @@ from lessons.why import catalog, learning_rate
 from tests.pages.conftest import open_page
 
 PAGE = "pages/6_Why_it_works.py"
-CHARTS = {"lr": 1, "init": 1, "reg": 2, "shift": 2, "smooth": 2}
+CHARTS = {"lr": 2, "init": 1, "reg": 2, "shift": 2, "smooth": 2}
 
 
 def specs_of(at) -> list[dict]:
@@ -49,10 +49,12 @@ def test_default_experiment_runs_on_open_and_its_verdict_is_computed_from_an_ind
     at = open_page(PAGE, timeout=120)
     assert not at.exception
     assert at.segmented_control(key="exp").value == "lr"
-    (spec,) = specs_of(at)
-    assert {"area", "line"} <= marks(spec)  # the seed band and the median
+    sweep, curves = specs_of(at)
+    assert {"area", "line"} <= marks(sweep) and {"area", "line"} <= marks(curves)  # seed band and median
     expected = learning_rate.run(learning_rate.DEFAULT)
     assert verdict_of(at) == expected.verdict.text
+    assert curves["title"] == "Training loss at learning rate 1"
+    assert any(learning_rate.curve_reading(expected, 1.0) in c.value for c in at.caption)
     assert "5 of 5 seeds" in verdict_of(at) or "4 of 5 seeds" in verdict_of(at)
     assert not at.get("button") or "lr_go" not in [b.key for b in at.button]
     assert any("References" in e.label for e in at.expander)
@@ -86,11 +88,11 @@ def test_choosing_an_experiment_is_the_click_that_starts_it(small_defaults):
 
 def test_a_changed_setting_waits_for_a_click(small_defaults):
     at = open_page(PAGE, timeout=60)
-    assert len(specs_of(at)) == 1
+    assert len(specs_of(at)) == 2
     at.slider(key="lr_depth").set_value(3).run()
     assert not at.get("vega_lite_chart")
     at.button(key="lr_go").click().run()
-    assert not at.exception and len(specs_of(at)) == 1
+    assert not at.exception and len(specs_of(at)) == 2
     assert "3 hidden layers of 8" in " ".join(m.value for m in at.markdown)
 
 
@@ -122,3 +124,14 @@ def test_every_experiments_real_defaults_are_valid_settings(name):
     assert at.slider(key=f"{name}_depth").value == default.depth
     assert at.select_slider(key=f"{name}_width").value == default.width
     assert f"{name}_go" in [b.key for b in at.button]
+
+
+def test_the_loss_curves_follow_their_learning_rate_and_say_what_they_show(small_defaults):
+    at = open_page(PAGE, timeout=60)
+    at.segmented_control(key="curve_lr").set_value(10.0).run()
+    assert not at.exception
+    assert specs_of(at)[1]["title"] == "Training loss at learning rate 10"
+    expected = learning_rate.run(catalog.EXPERIMENTS["lr"].default)
+    reading = learning_rate.curve_reading(expected, 10.0)
+    assert reading.startswith("At learning rate 10: No norm: ")
+    assert any(reading in c.value for c in at.caption)
