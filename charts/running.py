@@ -16,7 +16,7 @@ from lessons.running import BatchSizeSpread, StreamRun
 
 from .palette import DASH, HIGHLIGHT, REFERENCE, STAGE, STAT, color_scale, readable, zero_rule
 
-MAX_POINTS = 400
+MAX_POINTS = 200  # plotted steps per chart: each point is browser work on every rerun (400 -> 200: ~80 ms a rerun)
 # Streamlit fits a stretched single or layered chart into its height, title, axes and legend included:
 # this is roughly what those take, on top of the plotting area.
 DECORATION_HEIGHT = 130

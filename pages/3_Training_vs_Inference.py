@@ -34,7 +34,7 @@ def reporter(bar, label: str):
 
 
 # Entry sizes measured with pickle at the defaults (300 steps, 2 features): a pair of runs 69 kB (~1.1 MB at 5,000
-# steps), a spec pair 106 kB (at most 400 plotted steps), the inference views 13 kB, a batch-size view 7 kB: at
+# steps), a spec pair 80 kB (at most 200 plotted steps), the inference views 13 kB, a batch-size view 7 kB: at
 # most ~45 MB in all, however many links a classroom opens.
 @st.cache_data(show_spinner=False, max_entries=32)
 def stream_runs(settings: lesson.StreamSettings) -> tuple[lesson.StreamRun, lesson.StreamRun | None]:

@@ -53,7 +53,7 @@ def single_view_that_stretches(spec: dict) -> None:
 
 def test_shown_steps_and_history_frame():
     steps = shown_steps(5000)
-    assert len(steps) == 400 and steps[0] == 0 and steps[-1] == 4999
+    assert len(steps) == 200 and steps[0] == 0 and steps[-1] == 4999
     np.testing.assert_array_equal(shown_steps(7), np.arange(7))
     frame = history_frame({"batch σ², unbiased (÷(m−1))": np.array([np.nan, 2.0, 3.0])}, np.arange(3))
     assert list(frame["step"]) == [1, 2] and list(frame["value"]) == [2.0, 3.0]

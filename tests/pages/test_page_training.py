@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from bn_core.batchnorm import BatchNorm
+from charts.running import MAX_POINTS
 from tests.pages.conftest import open_page
 
 PAGE = "pages/3_Training_vs_Inference.py"
@@ -80,7 +81,7 @@ def test_running_statistics_match_batchnorm_over_the_same_stream(default_page):
     np.testing.assert_allclose(unbiased["value"], batches[unbiased["step"], :, 0].var(axis=1, ddof=1), rtol=1e-12)
     keras = series(frames, "moving variance, Keras 3 (biased)")
     np.testing.assert_allclose(keras["value"], keras_var[keras["step"], 0], rtol=1e-12)
-    assert len(running) == 300
+    assert len(running) == MAX_POINTS and running["step"].iloc[-1] == 299  # thinned evenly, the last step kept
 
 
 def test_convention_mapping_and_generated_code(default_page):
