@@ -87,7 +87,8 @@ def stage_chart(stage: str, view: str, num_features: int, title: str, subtitle: 
     return readable(alt.layer(*layers).properties(
         title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined, anchor="start", subtitleColor=REFERENCE,
                               subtitleFontSize=MIN_FONT_SIZE),
-        height=chart_height(num_features), width="container",
+        # 10 px on the right (Vega's default is 5): room for half of the outermost label, centred on its tick
+        height=chart_height(num_features), width="container", padding={"left": 5, "top": 5, "bottom": 5, "right": 10},
     ).configure_view(stroke=None))
 
 
@@ -100,7 +101,10 @@ def with_ticks(spec: dict, ticks: tuple[float, ...] | None) -> dict:
     for layer in spec["layer"]:
         x = layer.get("encoding", {}).get("x", {})
         if "axis" in x:
-            x = {**x, "axis": {**x["axis"], "values": list(ticks)}}
+            # the scale's domain takes in the outermost ticks: a tick past the data's reach was drawn outside the
+            # plot, its label cut by the panel's edge
+            x = {**x, "axis": {**x["axis"], "values": list(ticks)},
+                 "scale": {**x.get("scale", {}), "domain": {"unionWith": [min(ticks), max(ticks)]}}}
             layer = {**layer, "encoding": {**layer["encoding"], "x": x}}
         layers.append(layer)
     return {**spec, "layer": layers}

@@ -84,14 +84,20 @@ def stage_data(values: np.ndarray, labels: list[str], view: str) -> pd.DataFrame
 
 def normalized_ticks(xhat: np.ndarray) -> tuple[float, ...]:
     """Axis values for a normalized panel: 0 and ±1, then multiples of a round step (1, 2, 5, 10, …) from 2 out to
-    the data's reach, at most three a side. Past |x̂| = 8 (inference with off-centre running statistics) ±1 would
-    collide with 0's label, so only 0 and the multiples remain."""
-    finite = np.abs(xhat[np.isfinite(xhat)])
-    reach = max(float(finite.max()) if finite.size else 1.0, 1.0)
+    the data's reach on each side (a skewed feature gets more on its long side), at most three a side. Past
+    |x̂| = 8 (inference with off-centre running statistics) ±1 would collide with 0's label, so only 0 and the
+    multiples remain."""
+    finite = xhat[np.isfinite(xhat)]
+    high = max(float(finite.max()) if finite.size else 1.0, 1.0)
+    low = max(-float(finite.min()) if finite.size else 1.0, 1.0)
+    reach = max(high, low)
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**3, 10**4, 10**5, 10**6, 10**7) if reach / s <= 3)
-    outer = [k * step for k in range(1, 4) if 2 <= k * step <= reach + step / 2]
+
+    def outer(side_reach: float) -> list[float]:
+        return [float(k * step) for k in range(1, 4) if 2 <= k * step <= side_reach + step / 2]
+
     inner = (-1.0, 0.0, 1.0) if reach <= 8 else (0.0,)
-    return tuple(sorted({*inner, *map(float, outer), *(-float(t) for t in outer)}))
+    return tuple(sorted({*inner, *outer(high), *(-t for t in outer(low))}))
 
 
 def round_ticks(values: np.ndarray, max_ticks: int = 6) -> tuple[float, ...]:

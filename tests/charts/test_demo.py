@@ -63,5 +63,7 @@ def test_with_ticks_sets_the_axis_values_of_a_cached_spec_without_touching_it():
     axes = [layer["encoding"]["x"]["axis"]["values"] for layer in spec["layer"]
             if "axis" in layer["encoding"].get("x", {})]
     assert axes and all(values == [-2.0, -1.0, 0.0, 1.0] for values in axes)
+    scales = [layer["encoding"]["x"]["scale"] for layer in spec["layer"] if "axis" in layer["encoding"].get("x", {})]
+    assert all(scale["domain"] == {"unionWith": [-2.0, 1.0]} for scale in scales)  # no tick outside the plot
     assert all(layer["encoding"]["x"]["axis"]["values"] == [0.0]
                for layer in cached["layer"] if "axis" in layer["encoding"].get("x", {}))
