@@ -124,6 +124,18 @@ def screenshot(page, name: str) -> pathlib.Path:
     return path
 
 
+def on_forward_msg(page, handle) -> None:
+    """Call handle(message) with every ForwardMsg the server sends the page over its websocket, parsed."""
+    def frame(payload) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(payload)
+        handle(message)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+
+
 class RunCounter:
     """Counts the script runs the server finishes for one page, from the websocket's own script_finished
     messages: a run faster than a frame never shows as "running" in the DOM, so the page's attributes can miss
@@ -131,13 +143,9 @@ class RunCounter:
 
     def __init__(self, page) -> None:
         self.finished = 0
-        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        on_forward_msg(page, self._message)
 
-    def _frame(self, payload) -> None:
-        if isinstance(payload, str):
-            return
-        message = ForwardMsg()
-        message.ParseFromString(payload)
+    def _message(self, message: ForwardMsg) -> None:
         if message.WhichOneof("type") == "script_finished" and \
                 message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
             self.finished += 1
