@@ -85,7 +85,8 @@ def curve_reading(result: LearningRateResult, lr: float) -> str:
     runs = result.runs[result.runs.lr == lr]
     parts = []
     for norm in result.runs.norm.unique():
-        diverged, seeds = int(runs[runs.norm == norm].diverged.sum()), int((runs.norm == norm).sum())
+        own = runs[runs.norm == norm]
+        diverged, seeds = int(own.diverged.sum()), len(own)
         curve = result.curves[(result.curves.norm == norm) & (result.curves.lr == lr)]
         if diverged == seeds or curve.empty:
             parts.append(f"{norm}: every seed diverged")
