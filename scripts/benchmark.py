@@ -159,30 +159,27 @@ LAB = [Target(info.label, info.url_path) for info in PAGES]
 FLOOR_TARGET = Target("one-slider page (floor)", "")
 
 
-# The floor's slider drawn inside the lab's frame: ui.layout.page_setup's sidebar (navigation and share box) and a
-# pages/ folder beside the main script, which Streamlit lists again on every rerun.
-FRAME_APP = """import sys
+# The floor page drawn inside the lab's frame: ui.layout.page_setup's sidebar (navigation and share box) first, and
+# a pages/ folder beside the main script, which Streamlit lists again on every rerun.
+FRAME_SETUP = """import sys
 sys.path.insert(0, {root!r})
-import streamlit as st
 from ui.layout import page_setup
 page_setup("Floor in the lab's frame", "🎛️")
-value = st.slider("Value", min_value=0, max_value=100, value=50)
-st.write(f"The value is {{value}}.")
 """
 FRAME_TARGET = Target("one-slider page in the lab's frame", "")
 
 
 @contextlib.contextmanager
 def frame_root():
-    """A directory whose app.py is FRAME_APP, with the lab's .streamlit config and an empty stand-in for each
-    page (st.page_link needs the files to exist)."""
+    """A directory whose app.py is FRAME_SETUP followed by the floor page, with the lab's .streamlit config and an
+    empty stand-in for each page (st.page_link needs the files to exist)."""
     with tempfile.TemporaryDirectory(prefix="bnlab-frame-") as tmp:
         root = pathlib.Path(tmp)
         shutil.copytree(ROOT / ".streamlit", root / ".streamlit")
         (root / "pages").mkdir()
         for info in PAGES[1:]:
             (root / info.path).write_text("")
-        (root / "app.py").write_text(FRAME_APP.format(root=str(ROOT)))
+        (root / "app.py").write_text(FRAME_SETUP.format(root=str(ROOT)) + (ROOT / FLOOR).read_text())
         yield root
 
 
