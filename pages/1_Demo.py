@@ -13,73 +13,10 @@ from ui import demo_controls as controls
 from ui.controls import bound
 from ui.demo_cache import chart_spec, own_batch, random_batch, running_statistics, stage_data
 from ui.demo_numbers import numbers_view
-from ui.layout import page_setup, small_print
+from ui.layout import page_body, page_setup, small_print
 from ui.state import share_batch
 
 page_setup("Demo", "🎛️")
-
-st.title("🎛️ Batch normalization, one batch at a time")
-st.markdown(
-    "A batch-normalization layer treats each feature (column) on its own: it subtracts the feature's mean over the "
-    "batch, divides by its standard deviation, then applies a scale **γ** and shift **β** the network learns. Change "
-    "the batch or the layer in the sidebar and every chart and table follows; for ε > 0 the numbers are those "
-    "PyTorch 2.13's `BatchNorm1d` computes."
-)
-
-with st.sidebar:
-    st.markdown("#### 1 · The batch")
-    preset, seed, specs, batch_size = controls.batch_controls()
-    with st.expander("Your own batch: upload or type", expanded=preset == "custom"):
-        controls.own_batch_controls()
-    if preset == "random":
-        batch = random_batch(specs, batch_size, seed)
-    else:
-        batch = own_batch(st.session_state.get("data", "")) if preset == "custom" else demo.seed_batch()
-    st.caption(batch.source_note)
-    share_batch(batch.x, "Demo page")
-    st.markdown("#### 2 · The layer")
-    mode, eps, momentum, steps = controls.layer_controls(can_train=batch.x.shape[0] > 1)
-    with st.expander("γ and β per feature"):
-        gamma, beta = controls.affine_controls(batch.names)
-        undo_slot = st.container()
-
-running = running_statistics(steps, momentum, seed, batch)
-upload = controls.upload_report()
-problems = (*(upload.messages(preset == "custom") if upload else ()), *batch.problems,
-            *((running.problem,) if running.problem else ()))
-for problem in problems:
-    (st.error if problem.level == "error" else st.warning)(problem.message, icon=":material/warning:")
-
-inference_pass = demo.layer_pass(batch.x, gamma, beta, eps=eps, training=False, running_mean=running.mean,
-                                 running_var=running.var)
-training_pass = None if batch.x.shape[0] == 1 else demo.layer_pass(batch.x, gamma, beta, eps=eps, training=True,
-                                                                   running_mean=None, running_var=None)
-result = training_pass if mode == "training" and training_pass is not None else inference_pass
-names = list(batch.names)
-
-undo_col, reset_col = undo_slot.columns(2)
-undo_col.button("Undo the normalization", key="undo", on_click=controls.set_affine,
-                args=demo.undo_parameters(result), width="stretch",
-                help="γ = √(σ² + ε) and β = μ of the statistics in use: the output equals the input.")
-reset_col.button("γ = 1, β = 0", key="reset_affine", on_click=controls.set_affine,
-                 args=([1.0] * len(names), [0.0] * len(names)), width="stretch",
-                 help="Back to PyTorch's initial values.")
-
-if mode == "training" and training_pass is None:
-    st.info("**Batch norm cannot train on a single sample.** With one value per feature the batch mean is that value "
-            "and the batch variance is 0, so x̂ would be 0 for every input and the running variance (divide by m − 1 "
-            "= 0) undefined. PyTorch refuses: `ValueError: Expected more than 1 value per channel when training`. "
-            "Shown instead: inference mode, which uses the running statistics and works for any batch size.",
-            icon=":material/block:")
-if result.pytorch_refuses:
-    st.info("**ε = 0 in training: the formula divides by $\\sigma_B$, and PyTorch refuses.** PyTorch 2.13's "
-            "`BatchNorm1d` and `F.batch_norm` raise the error below in training mode, so the tables and charts show "
-            "the bare formula $\\hat x = (x - \\mu_B) / \\sqrt{\\sigma_B^2}$, not PyTorch. It is finite unless a "
-            "feature is constant; in inference mode PyTorch accepts ε = 0 (it divides by the running variance).",
-            icon=":material/school:")
-    st.code(f"torch.nn.BatchNorm1d({len(names)}, eps=0.0)(x)\n# {demo.PYTORCH_ZERO_EPS_ERROR}", language="python")
-if (note := demo.zero_division_note(result, names)) is not None:
-    st.warning(note, icon=":material/warning:")
 
 
 @st.fragment
@@ -104,36 +41,118 @@ def distribution_view(result: demo.LayerPass, names: list[str], gamma, beta) -> 
                "β moves each feature, as the network learns to.")
 
 
-distribution_view(result, names, gamma, beta)
-st.info(demo.mode_note(result, running.batches_seen, momentum), icon=":material/school:")
+def layer_notices(training: bool, single_sample: bool, result: demo.LayerPass, names: list[str]) -> None:
+    """What the layer cannot do with these settings, and what is shown instead."""
+    if training and single_sample:
+        st.info("**Batch norm cannot train on a single sample.** With one value per feature the batch mean is that "
+                "value and the batch variance is 0, so x̂ would be 0 for every input and the running variance (divide "
+                "by m − 1 = 0) undefined. PyTorch refuses: `ValueError: Expected more than 1 value per channel when "
+                "training`. Shown instead: inference mode, which uses the running statistics and works for any batch "
+                "size.", icon=":material/block:")
+    if result.pytorch_refuses:
+        st.info("**ε = 0 in training: the formula divides by $\\sigma_B$, and PyTorch refuses.** PyTorch 2.13's "
+                "`BatchNorm1d` and `F.batch_norm` raise the error below in training mode, so the tables and charts "
+                "show the bare formula $\\hat x = (x - \\mu_B) / \\sqrt{\\sigma_B^2}$, not PyTorch. It is finite "
+                "unless a feature is constant; in inference mode PyTorch accepts ε = 0 (it divides by the running "
+                "variance).",
+                icon=":material/school:")
+        st.code(f"torch.nn.BatchNorm1d({len(names)}, eps=0.0)(x)\n# {demo.PYTORCH_ZERO_EPS_ERROR}", language="python")
+    if (note := demo.zero_division_note(result, names)) is not None:
+        st.warning(note, icon=":material/warning:")
 
-# Collapsed by default and computed only when open (its ~45 elements were half of a rerun's server CPU); the link
-# carries whether it is open.
-numbers = bound(st.expander, "The numbers: every value, the batch statistics, the running statistics",
-                key="numbers", icon=":material/table:")
-if numbers.open:
-    with numbers:
-        numbers_view(batch, result, running, gamma, beta, momentum, own_batch=preset == "custom")
 
-st.subheader("Key insights, each one to try")
-# One bordered column and one Markdown element per insight: every element costs a rerun server time.
-cards = [column for _ in range(2) for column in st.columns(3, border=True)]
-for card, insight in zip(cards, demo.insights(batch, result, training_pass, inference_pass, seed, steps), strict=True):
-    card.markdown(f"**{insight.title}**\n\n{insight.body}\n\n{small_print(insight.evidence)}")
-cards[0].button("Try odd-shaped features", key="try_shapes", on_click=controls.try_odd_shapes,
-                help="Random batch of 64 with skewed, bimodal, heavy-tailed and outlier-laden features, as histograms.")
-cards[1].button("5 training steps, then inference", key="try_inference", on_click=controls.try_inference,
-                help="Take five training steps and switch the layer to inference mode.")
-cards[2].button("Set γ = √(σ²+ε), β = μ", key="try_undo", on_click=controls.set_affine,
-                args=demo.undo_parameters(result),
-                help="Set every feature's γ and β to the statistics the layer divides by and subtracts.")
-cards[3].page_link("pages/6_Why_it_works.py", label="Test the claims", icon=":material/science:")
-for scale, key in ((3.0, "try_shift"), (-3.0, "try_flip")):
-    cards[4].button(f"Apply x → {scale:g}x + 10".replace("-", "−"), key=key, on_click=controls.try_affine_input,
-                    args=(batch.x, names, scale),
-                    help="Replace the batch by this affine map of it (as your own batch) and compare x̂.")
-cards[5].button("Make the first feature constant, ε = 0", key="try_eps", on_click=controls.try_constant_feature,
-                args=(batch.x, names), help="Set every value of the first feature to its mean and ε to 0.")
+def insight_cards(batch: demo.DemoBatch, result: demo.LayerPass, training_pass, inference_pass, seed: int,
+                  steps: int) -> None:
+    """Six insights computed from this batch, each with a button (or link) to try it."""
+    st.subheader("Key insights, each one to try")
+    # One bordered column and one Markdown element per insight: every element costs a rerun server time.
+    cards = [column for _ in range(2) for column in st.columns(3, border=True)]
+    insights = demo.insights(batch, result, training_pass, inference_pass, seed, steps)
+    for card, insight in zip(cards, insights, strict=True):
+        card.markdown(f"**{insight.title}**\n\n{insight.body}\n\n{small_print(insight.evidence)}")
+    cards[0].button("Try odd-shaped features", key="try_shapes", on_click=controls.try_odd_shapes,
+                    help="Random batch of 64 with skewed, bimodal, heavy-tailed and outlier-laden features, as "
+                         "histograms.")
+    cards[1].button("5 training steps, then inference", key="try_inference", on_click=controls.try_inference,
+                    help="Take five training steps and switch the layer to inference mode.")
+    cards[2].button("Set γ = √(σ²+ε), β = μ", key="try_undo", on_click=controls.set_affine,
+                    args=demo.undo_parameters(result),
+                    help="Set every feature's γ and β to the statistics the layer divides by and subtracts.")
+    cards[3].page_link("pages/6_Why_it_works.py", label="Test the claims", icon=":material/science:")
+    for scale, key in ((3.0, "try_shift"), (-3.0, "try_flip")):
+        cards[4].button(f"Apply x → {scale:g}x + 10".replace("-", "−"), key=key, on_click=controls.try_affine_input,
+                        args=(batch.x, list(batch.names), scale),
+                        help="Replace the batch by this affine map of it (as your own batch) and compare x̂.")
+    cards[5].button("Make the first feature constant, ε = 0", key="try_eps", on_click=controls.try_constant_feature,
+                    args=(batch.x, list(batch.names)),
+                    help="Set every value of the first feature to its mean and ε to 0.")
 
-with st.expander("References: where each claim comes from"):
-    st.markdown(demo.REFERENCES)
+
+def page() -> None:
+    st.title("🎛️ Batch normalization, one batch at a time")
+    st.markdown(
+        "A batch-normalization layer treats each feature (column) on its own: it subtracts the feature's mean over "
+        "the batch, divides by its standard deviation, then applies a scale **γ** and shift **β** the network learns. "
+        "Change the batch or the layer in the sidebar and every chart and table follows; for ε > 0 the numbers are "
+        "those PyTorch 2.13's `BatchNorm1d` computes."
+    )
+
+    with st.sidebar:
+        st.markdown("#### 1 · The batch")
+        preset, seed, specs, batch_size = controls.batch_controls()
+        with st.expander("Your own batch: upload or type", expanded=preset == "custom"):
+            controls.own_batch_controls()
+        if preset == "random":
+            batch = random_batch(specs, batch_size, seed)
+        else:
+            batch = own_batch(st.session_state.get("data", "")) if preset == "custom" else demo.seed_batch()
+        st.caption(batch.source_note)
+        share_batch(batch.x, "Demo page")
+        st.markdown("#### 2 · The layer")
+        mode, eps, momentum, steps = controls.layer_controls(can_train=batch.x.shape[0] > 1)
+        with st.expander("γ and β per feature"):
+            gamma, beta = controls.affine_controls(batch.names)
+            undo_slot = st.container()
+
+    running = running_statistics(steps, momentum, seed, batch)
+    upload = controls.upload_report()
+    problems = (*(upload.messages(preset == "custom") if upload else ()), *batch.problems,
+                *((running.problem,) if running.problem else ()))
+    for problem in problems:
+        (st.error if problem.level == "error" else st.warning)(problem.message, icon=":material/warning:")
+
+    inference_pass = demo.layer_pass(batch.x, gamma, beta, eps=eps, training=False, running_mean=running.mean,
+                                     running_var=running.var)
+    training_pass = None if batch.x.shape[0] == 1 else demo.layer_pass(batch.x, gamma, beta, eps=eps, training=True,
+                                                                       running_mean=None, running_var=None)
+    result = training_pass if mode == "training" and training_pass is not None else inference_pass
+    names = list(batch.names)
+
+    undo_col, reset_col = undo_slot.columns(2)
+    undo_col.button("Undo the normalization", key="undo", on_click=controls.set_affine,
+                    args=demo.undo_parameters(result), width="stretch",
+                    help="γ = √(σ² + ε) and β = μ of the statistics in use: the output equals the input.")
+    reset_col.button("γ = 1, β = 0", key="reset_affine", on_click=controls.set_affine,
+                     args=([1.0] * len(names), [0.0] * len(names)), width="stretch",
+                     help="Back to PyTorch's initial values.")
+
+    layer_notices(mode == "training", training_pass is None, result, names)
+
+    distribution_view(result, names, gamma, beta)
+    st.info(demo.mode_note(result, running.batches_seen, momentum), icon=":material/school:")
+
+    # Collapsed by default and computed only when open (its ~45 elements were half of a rerun's server CPU); the link
+    # carries whether it is open.
+    numbers = bound(st.expander, "The numbers: every value, the batch statistics, the running statistics",
+                    key="numbers", icon=":material/table:")
+    if numbers.open:
+        with numbers:
+            numbers_view(batch, result, running, gamma, beta, momentum, own_batch=preset == "custom")
+
+    insight_cards(batch, result, training_pass, inference_pass, seed, steps)
+
+    with st.expander("References: where each claim comes from"):
+        st.markdown(demo.REFERENCES)
+
+
+page_body(page)

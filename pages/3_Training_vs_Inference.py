@@ -13,7 +13,7 @@ from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
 from ui.controls import bound
-from ui.layout import page_setup
+from ui.layout import page_body, page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
@@ -187,8 +187,12 @@ def tabs_view(settings: lesson.StreamSettings) -> None:
             batch_size_tab(settings.batch_size, settings.eps)
 
 
-st.title("🔁 Training vs inference")
-st.markdown(text.LEAD)
-tabs_view(stream_controls(population_controls()))
-with st.expander("References"):
-    st.markdown(text.REFERENCES)
+def page() -> None:
+    st.title("🔁 Training vs inference")
+    st.markdown(text.LEAD)
+    tabs_view(stream_controls(population_controls()))
+    with st.expander("References"):
+        st.markdown(text.REFERENCES)
+
+
+page_body(page)

@@ -8,7 +8,7 @@ from charts.spec import vega_lite_spec
 from lessons import depth, health, scale_invariance
 from lessons.format import format_number
 from ui.controls import bound, open_tab
-from ui.layout import page_setup
+from ui.layout import page_body, page_setup
 
 page_setup("Deep networks", "🧠")
 
@@ -154,26 +154,34 @@ def scale_view() -> None:
                "‖W‖ instead.")
 
 
-st.title("🧠 Batch norm inside deep networks")
-st.markdown("Three things BatchNorm does to a deep network that no single batch shows: it keeps every layer's "
-            "activations healthy from a bad start, it makes gradients explode with depth unless skip connections "
-            "help, and it makes the weights before it scale-invariant, which turns weight decay into a learning-rate "
-            "schedule. Each experiment runs five seeds; the band spans them and the reading below is computed.")
-open_tab({"Network health": health_view, "Depth at initialization": depth_view,
-          "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
+REFERENCES = (
+    "- A. Karpathy, *Building makemore Part 3: Activations & Gradients, BatchNorm* (2022): the health diagnostics "
+    "(saturation, update:data ratio ~10⁻³).\n"
+    "- G. Yang et al., *A Mean Field Theory of Batch Normalization*, ICLR 2019, arXiv:1902.08129: gradient "
+    "explosion at initialization in BatchNorm networks without skips.\n"
+    "- S. De, S. L. Smith, *Batch Normalization Biases Residual Blocks Towards the Identity Function in Deep "
+    "Networks*, NeurIPS 2020, arXiv:2002.10444 (SkipInit).\n"
+    "- P. Goyal et al., *Accurate, Large Minibatch SGD*, 2017, arXiv:1706.02677 (zero-γ initialisation).\n"
+    "- T. van Laarhoven, *L2 Regularization versus Batch and Weight Normalization*, 2017, arXiv:1706.05350.\n"
+    "- E. Hoffer et al., *Norm matters: efficient and accurate normalization schemes in deep networks*, NeurIPS "
+    "2018, arXiv:1803.01814.\n"
+    "- PyTorch 2.13: `torch.nn.init.calculate_gain('tanh') = 5/3`; `torch.optim.SGD(weight_decay=...)` adds "
+    "weight_decay·p to the gradient."
+)
 
-with st.expander("References"):
-    st.markdown(
-        "- A. Karpathy, *Building makemore Part 3: Activations & Gradients, BatchNorm* (2022): the health diagnostics "
-        "(saturation, update:data ratio ~10⁻³).\n"
-        "- G. Yang et al., *A Mean Field Theory of Batch Normalization*, ICLR 2019, arXiv:1902.08129: gradient "
-        "explosion at initialization in BatchNorm networks without skips.\n"
-        "- S. De, S. L. Smith, *Batch Normalization Biases Residual Blocks Towards the Identity Function in Deep "
-        "Networks*, NeurIPS 2020, arXiv:2002.10444 (SkipInit).\n"
-        "- P. Goyal et al., *Accurate, Large Minibatch SGD*, 2017, arXiv:1706.02677 (zero-γ initialisation).\n"
-        "- T. van Laarhoven, *L2 Regularization versus Batch and Weight Normalization*, 2017, arXiv:1706.05350.\n"
-        "- E. Hoffer et al., *Norm matters: efficient and accurate normalization schemes in deep networks*, NeurIPS "
-        "2018, arXiv:1803.01814.\n"
-        "- PyTorch 2.13: `torch.nn.init.calculate_gain('tanh') = 5/3`; `torch.optim.SGD(weight_decay=...)` adds "
-        "weight_decay·p to the gradient."
-    )
+
+def page() -> None:
+    st.title("🧠 Batch norm inside deep networks")
+    st.markdown("Three things BatchNorm does to a deep network that no single batch shows: it keeps every layer's "
+                "activations healthy from a bad start, it makes gradients explode with depth unless skip "
+                "connections help, and it makes the weights before it scale-invariant, which turns weight decay into "
+                "a learning-rate schedule. Each experiment runs five seeds; the band spans them and the reading below "
+                "is computed.")
+    open_tab({"Network health": health_view, "Depth at initialization": depth_view,
+              "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
+
+    with st.expander("References"):
+        st.markdown(REFERENCES)
+
+
+page_body(page)

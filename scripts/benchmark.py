@@ -10,7 +10,8 @@ Every page is measured next to a floor, a one-slider Streamlit page (scripts/flo
 --pages      Chromium: a key press on each page's first slider to the fully re-rendered page (the end of the run is
              the websocket's script_finished message, then the render), median and p95; server CPU per rerun
              (utime+stime of the server process from /proc around the presses, divided by the runs counted). A
-             second floor row draws the same slider inside the lab's frame (its sidebar and pages/ folder).
+             second floor row draws the same slider as the lab draws a page (page_setup's sidebar and pages/
+             folder, the content in ui.layout.page_body).
 --tabs       Chromium: click on each tab of a page to its re-rendered view, first visit and revisit.
 --cold       Chromium: first render of each page on a fresh server (nothing cached), that server's CPU, and the
              first render for the next visitor (a new session on the running server).
@@ -41,6 +42,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import textwrap
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -159,27 +161,35 @@ LAB = [Target(info.label, info.url_path) for info in PAGES]
 FLOOR_TARGET = Target("one-slider page (floor)", "")
 
 
-# The floor page drawn inside the lab's frame: ui.layout.page_setup's sidebar (navigation and share box) first, and
-# a pages/ folder beside the main script, which Streamlit lists again on every rerun.
-FRAME_SETUP = """import sys
+# The floor page drawn as the lab draws its pages: ui.layout.page_setup's sidebar (navigation and share box) first,
+# then the page's content in ui.layout.page_body, with a pages/ folder beside the main script (Streamlit lists it
+# again on every full run).
+FRAME_APP = """import sys
 sys.path.insert(0, {root!r})
-from ui.layout import page_setup
+from ui.layout import page_body, page_setup
 page_setup("Floor in the lab's frame", "🎛️")
+
+
+def floor():
+{floor}
+
+page_body(floor)
 """
 FRAME_TARGET = Target("one-slider page in the lab's frame", "")
 
 
 @contextlib.contextmanager
 def frame_root():
-    """A directory whose app.py is FRAME_SETUP followed by the floor page, with the lab's .streamlit config and an
-    empty stand-in for each page (st.page_link needs the files to exist)."""
+    """A directory whose app.py is FRAME_APP around the floor page, with the lab's .streamlit config and an empty
+    stand-in for each page (st.page_link needs the files to exist)."""
     with tempfile.TemporaryDirectory(prefix="bnlab-frame-") as tmp:
         root = pathlib.Path(tmp)
         shutil.copytree(ROOT / ".streamlit", root / ".streamlit")
         (root / "pages").mkdir()
         for info in PAGES[1:]:
             (root / info.path).write_text("")
-        (root / "app.py").write_text(FRAME_SETUP.format(root=str(ROOT)) + (ROOT / FLOOR).read_text())
+        floor = textwrap.indent((ROOT / FLOOR).read_text(), "    ")
+        (root / "app.py").write_text(FRAME_APP.format(root=str(ROOT), floor=floor))
         yield root
 
 

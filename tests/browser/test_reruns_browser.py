@@ -1,6 +1,7 @@
-"""What a click reruns, read from the websocket in Chromium: a tab switch on the pages whose tabs are their own
-fragment (ui.controls.open_tab(alone=True), Training vs inference's tabs_view) redraws the tabs and nothing else,
-so the sidebar, the title and the page's text are not sent again."""
+"""What a click or a key press reruns, read from the websocket in Chromium. A control reruns the page's content
+(ui.layout.page_body), never the frame: navigation and share box are not sent again. A tab switch on the pages
+whose tabs are their own fragment (ui.controls.open_tab(alone=True), Training vs inference's tabs_view) redraws
+the tabs and nothing else, so the sidebar, the title and the page's text are not sent again either."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from tests.browser.conftest import RunCounter, assert_healthy, on_forward_msg, wait_for_app, wait_for_rerun
 
 TAB = "[data-testid=stTab]"
+SLIDER = "[data-testid=stSlider] input[type=range]"
 
 
 def delta_fragment_ids(page) -> list[str]:
@@ -26,16 +28,44 @@ def delta_fragment_ids(page) -> list[str]:
 
 @pytest.mark.parametrize("path", ["Training_vs_Inference", "In_practice", "Deep_networks"])
 def test_a_tab_switch_reruns_only_the_tabs(page, base_url, path):
-    page.runs = RunCounter(page)
-    fragment_ids = delta_fragment_ids(page)
-    page.goto(f"{base_url}/{path}")
-    wait_for_app(page, timeout=90_000)
+    fragment_ids = open_counted(page, base_url, path)
     full_run = len(fragment_ids)
-    assert "" in fragment_ids, "the first run draws the whole page"
     runs = page.runs.finished
     page.locator(TAB).nth(1).click()
     wait_for_rerun(page, runs, timeout=90_000)
     assert_healthy(page)
     switch = fragment_ids[full_run:]
     assert switch, "the tab switch drew nothing"
-    assert all(switch), f"{switch.count('')} of {len(switch)} elements were sent by a full rerun of the page"
+    body = next(filter(None, fragment_ids))  # the page content's fragment: its first element is the title
+    reran_more = [fragment_id for fragment_id in switch if fragment_id in ("", body)]
+    assert not reran_more, f"{len(reran_more)} of {len(switch)} elements were sent by a rerun of the whole page"
+
+
+def open_counted(page, base_url, path: str) -> list[str]:
+    """Open the page with a run counter and a delta recorder; return the recorder, checked to hold a full run."""
+    page.runs = RunCounter(page)
+    fragment_ids = delta_fragment_ids(page)
+    page.goto(f"{base_url}/{path}")
+    wait_for_app(page, timeout=90_000)
+    assert "" in fragment_ids, "the first run draws the whole page"
+    return fragment_ids
+
+
+@pytest.mark.parametrize("path", ["Demo", "Formula", "Training_vs_Inference", "Variants", "In_practice",
+                                  "Why_it_works", "Deep_networks"])
+def test_a_control_reruns_the_page_content_not_the_frame(page, base_url, path):
+    """The page's first slider (on most pages in the sidebar; Why it works' sits in a collapsed expander)."""
+    fragment_ids = open_counted(page, base_url, path)
+    full_run = len(fragment_ids)
+    if page.locator(SLIDER).filter(visible=True).count() == 0:
+        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").first.click()
+    slider = page.locator(SLIDER).filter(visible=True).first
+    at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
+    runs = page.runs.finished
+    slider.focus()
+    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    wait_for_rerun(page, runs, timeout=90_000)
+    assert_healthy(page)
+    rerun = fragment_ids[full_run:]
+    assert rerun, "the key press drew nothing"
+    assert all(rerun), f"{rerun.count('')} of {len(rerun)} elements were sent by a full rerun of the page"
