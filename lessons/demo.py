@@ -375,9 +375,11 @@ def skewness(x: np.ndarray) -> np.ndarray:
         return (deviations**3).mean(axis=0) / x.std(axis=0) ** 3
 
 
-def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
-    """Largest |a - b| over all entries (NaN when either holds NaN)."""
-    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Largest |a - b| over the entries both define (a 0/0 x̂ at ε = 0 is NaN), or None when none is defined."""
+    gaps = np.abs(np.asarray(a) - np.asarray(b))
+    gaps = gaps[np.isfinite(gaps)]
+    return float(gaps.max()) if gaps.size else None
 
 
 def mode_note(result: LayerPass, batches_seen: int, momentum: float) -> str:
@@ -422,6 +424,15 @@ def _next_batch_gap(batch: DemoBatch, seed: int, steps: int, gamma, beta, eps: f
                                          running_var=None).y, nxt)
 
 
+def _left_out_note(training_pass: LayerPass, names) -> str:
+    """" F0 is left out: …" when a feature's training x̂ is 0/0 (constant, ε = 0), so no gap includes it."""
+    bad = training_pass.zero_divisor_features
+    if not bad:
+        return ""
+    listed = ", ".join(names[j] for j in bad)
+    return f" {listed} {'is' if len(bad) == 1 else 'are'} left out: x̂ is 0/0 there at ε = 0."
+
+
 def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | None, inference_pass: LayerPass,
              seed: int, steps: int) -> tuple[Insight, ...]:
     """The seed page's six insights, each stated as exactly as it holds, with evidence computed from this batch.
@@ -430,13 +441,14 @@ def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | Non
     single = "Now: a single sample cannot be normalized in training mode."
     moments = mode_gap = shift_gap = undo_gap = single
     if training_pass is not None:
+        left_out = _left_out_note(training_pass, batch.names)
         off_centre, low, high = normalized_moments(training_pass.xhat)
         skew_gap = np.nanmax(np.abs(skewness(x) - skewness(training_pass.xhat)), initial=0.0)
         moments = (f"Now: training x̂ means within ±{format_number(off_centre, 2)} of 0, variances "
                    f"{low:.4f} to {high:.4f}; each feature's skewness is unchanged (largest change "
                    f"{format_number(skew_gap, 2)}).")
         mode_gap = ("Now: x̂ differs between the two modes by up to "
-                    f"{format_number(max_abs_difference(training_pass.xhat, inference_pass.xhat), 3)}.")
+                    f"{format_number(max_abs_difference(training_pass.xhat, inference_pass.xhat), 3)}.{left_out}")
 
         def xhat_of(scale: float) -> np.ndarray:
             return layer_pass(affine_features(x, scale, 10.0), None, None, eps=eps, training=True,
@@ -446,12 +458,12 @@ def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | Non
         shift_gap = (f"Now: x̂ of 3x + 10 differs from x̂ of x by "
                      f"{format_number(max_abs_difference(same, training_pass.xhat), 2)}; x̂ of −3x + 10 differs from "
                      f"x̂ by {format_number(max_abs_difference(flipped, training_pass.xhat), 3)} but from −x̂ by "
-                     f"{format_number(max_abs_difference(flipped, -training_pass.xhat), 2)}.")
+                     f"{format_number(max_abs_difference(flipped, -training_pass.xhat), 2)}.{left_out}")
         gamma, beta = undo_parameters(training_pass)
         undone = gamma * training_pass.xhat + beta
         undo_gap = (f"Now: with γ, β set from this batch, its output differs from its input by "
                     f"{format_number(max_abs_difference(undone, x), 2)}; the next training batch, with the same "
-                    f"γ and β, by {format_number(_next_batch_gap(batch, seed, steps, gamma, beta, eps), 3)}.")
+                    f"γ and β, by {format_number(_next_batch_gap(batch, seed, steps, gamma, beta, eps), 3)}.{left_out}")
     ratios = STEPS_TO_INCEPTION_ACCURACY
     divisor = format_number(np.nanmin(result.divisor), 3) if np.isfinite(result.divisor).any() else "0"
     eps_evidence = f"Now: ε = {format_number(eps, 1)}; the smallest divisor √(σ² + ε) is {divisor}."

@@ -172,6 +172,19 @@ def test_insight_six_says_pytorch_refuses_zero_epsilon_in_training():
     assert "ε = 0" in evidence and "PyTorch refuses" in evidence and "divisor √(σ² + ε) is 0" in evidence
 
 
+def test_gaps_leave_out_a_feature_whose_xhat_is_undefined_and_say_so():
+    x = np.array([[2.0, 1.0], [2.0, 4.0], [2.0, 6.0]])  # c is constant: at ε = 0 its training x̂ is 0/0
+    batch = demo.DemoBatch(x, ("c", "v"), None, "custom")
+    result = training(x, eps=0.0)
+    infer = demo.layer_pass(x, None, None, eps=0.0, training=False, running_mean=np.zeros(2), running_var=np.ones(2))
+    found = demo.insights(batch, result, result, infer, 0, 0)
+    for insight in (found[1], found[2], found[4]):
+        assert "—" not in insight.evidence, insight.evidence
+        assert insight.evidence.endswith("c is left out: x̂ is 0/0 there at ε = 0.")
+    assert float(found[1].evidence.split("by up to ")[1].split(". ")[0]) > 1  # v's x̂: batch vs running statistics
+    assert all("left out" not in insight.evidence for insight in insights_for(SEED))
+
+
 def test_every_insight_and_the_references_name_their_sources():
     for source in ("arXiv:1502.03167", "Figure 3", "Section 4.2.1", "arXiv:1805.11604", "PyTorch 2.13",
                    "batch_norm eps must be positive during training"):
