@@ -6,6 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from lessons.health import DEPTHS
+
 from .palette import BAND_OPACITY, DASH, NORM, REFERENCE, color_scale, readable
 
 HEIGHT = 300
@@ -42,17 +44,20 @@ def band_chart(frame: pd.DataFrame, *, x: str, x_title: str, y_title: str, serie
 
 
 def ridgeline(histograms: pd.DataFrame, norm_name: str, x_title: str) -> alt.Chart:
-    """One layer's density per row (layer 1, nearest the input, at the bottom), in the norm's colour."""
+    """One layer's density per row (layer 1, nearest the input, at the bottom), in the norm's colour.
+
+    Nothing in the spec depends on the depth (the y scale spans the data, 1 to the top ridge; a tick per layer), so
+    a new depth swaps the data into the live chart instead of embedding a new one."""
     frame = histograms.copy()
     peak = frame.groupby("layer")["density"].transform("max").replace(0, np.nan)
     frame["base"] = frame["layer"].astype(float)
     frame["top"] = frame["base"] + 0.9 * (frame["density"] / peak).fillna(0.0)
-    layers = sorted(frame["layer"].unique())
     colour = NORM[norm_name]
     return readable(alt.Chart(frame).mark_area(color=colour, opacity=0.75, line={"color": colour}).encode(
         x=alt.X("value:Q", axis=_axis_title(x_title)),
-        y=alt.Y("top:Q", scale=alt.Scale(domain=[min(layers), max(layers) + 1]),
-                axis=alt.Axis(title="layer", values=layers, labelFontSize=12, titleFontSize=13)),
+        y=alt.Y("top:Q", scale=alt.Scale(zero=False, nice=False),
+                axis=alt.Axis(title="layer", tickMinStep=1, tickCount=max(DEPTHS), format="d", labelOverlap=False,
+                              labelFontSize=12, titleFontSize=13)),
         y2="base:Q", detail="layer:O",
     ).properties(height=HEIGHT, width="container", title=norm_name))
 

@@ -23,6 +23,7 @@ GUIDE_RATIO = -3.0  # log10 of Karpathy's ~1e-3 rule of thumb
 NORM_NAMES = {"none": "No norm", "batch": "BatchNorm"}
 PHASES = {"init": "At initialization", "trained": "After training"}
 _BINS = 40
+DEPTHS = range(2, 11)  # hidden layers the lab offers
 PROBE_SIZE = 128  # samples in the probe batch the distributions are measured on
 RATIO_EVERY = 2  # record the update:data ratio every this many steps
 

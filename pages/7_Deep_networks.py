@@ -73,8 +73,8 @@ def health_view() -> None:
         gain = bound(right.select_slider, "Initial gain", key="gain", options=list(health.GAINS), value="3",
                      help="W ~ N(0, gain²/fan-in). 3 saturates tanh, 0.5 shrinks the signal; 5/3 is PyTorch's gain "
                           "for tanh (calculate_gain), the healthy start without BatchNorm.")
-        layers = bound(left.slider, "Hidden layers", key="hidden_layers", min_value=2, max_value=10, value=6,
-                       help="Depth of the network (32 units per layer).")
+        layers = bound(left.slider, "Hidden layers", key="hidden_layers", min_value=min(health.DEPTHS),
+                       max_value=max(health.DEPTHS), value=6, help="Depth of the network (32 units per layer).")
         last = bound(right.toggle, "Last layer × 0.1", key="last_layer", value=False,
                      help="Shrink the output layer's initial weights, so the first predictions are nearly uniform.")
         seeds = seeds_control("health_seed")
