@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -60,3 +61,15 @@ def test_a_long_link_opens_through_nginx(nginx_cluster):
     assert len(url) > 40_000
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.status == 200
+
+
+def test_nginx_compresses_the_front_end(nginx_cluster):
+    """Streamlit sends its JavaScript uncompressed; through nginx a browser that accepts gzip gets it compressed."""
+    with urllib.request.urlopen(nginx_cluster.url, timeout=10) as response:
+        script = re.search(r'static/js/[^"]+\.js', response.read().decode()).group(0)
+    request = urllib.request.Request(f"{nginx_cluster.url}/{script}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        compressed = len(response.read())
+        assert response.headers["Content-Encoding"] == "gzip"
+    with urllib.request.urlopen(f"{nginx_cluster.url}/{script}", timeout=10) as response:
+        assert compressed < len(response.read()) / 2
