@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from deploy.local import cluster, start_streamlit, stop  # noqa: E402
 from scripts.st_client import Session  # noqa: E402
-from tests.browser.conftest import CHROMIUM, RunCounter, wait_for_app, wait_for_rerun  # noqa: E402
+from tests.browser.conftest import CHROMIUM, SLIDER, RunCounter, first_slider, wait_for_app, wait_for_rerun  # noqa: E402
 from ui.layout import PAGES  # noqa: E402
 
 FLOOR = "scripts/floor_app.py"
@@ -63,7 +63,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 TICK = os.sysconf("SC_CLK_TCK")
 SECTIONS = ("pages", "tabs", "cold", "classroom", "nginx", "links", "elements", "apptest")
 
-FIRST_SLIDER = "[data-testid=stSlider] input[type=range]"
 TAB = "[data-testid=stTab], [data-baseweb=tab]"  # Streamlit 1.67 marks tabs stTab; older ones baseweb
 
 
@@ -196,13 +195,9 @@ def frame_root():
 def slider_presses(page, proc_pid: int, presses: int) -> tuple[list[float], float] | None:
     """Latencies of `presses` key presses on the first slider, and server CPU seconds per rerun; None without
     a slider."""
-    if page.locator(FIRST_SLIDER).count() == 0:
+    if page.locator(SLIDER).count() == 0:
         return None
-    if page.locator(FIRST_SLIDER).filter(visible=True).count() == 0:  # settings in a collapsed expander
-        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").first.click()
-    slider = page.locator(FIRST_SLIDER).filter(visible=True).first
-    at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
-    keys = ["ArrowLeft", "ArrowRight"] if at_max else ["ArrowRight", "ArrowLeft"]
+    slider, keys = first_slider(page)
     for i in range(2):  # warm-up: the first presses fill caches a user's later presses find
         runs = page.runs.finished
         slider.focus()

@@ -17,9 +17,12 @@ import urllib.request
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from ui.layout import PAGES
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+SUBPAGES = [info for info in PAGES if info.path != "app.py"]  # every page but Home
 
 
 def pytest_collection_modifyitems(items):
@@ -122,6 +125,19 @@ def screenshot(page, name: str) -> pathlib.Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+SLIDER = "[data-testid=stSlider] input[type=range]"
+
+
+def first_slider(page):
+    """The page's first visible slider, opening the main area's first expander when every slider is collapsed
+    in one (a page's lab settings), and the two arrow keys that move it away from its end and back."""
+    if page.locator(SLIDER).filter(visible=True).count() == 0:
+        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").first.click()
+    slider = page.locator(SLIDER).filter(visible=True).first
+    at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
+    return slider, ("ArrowLeft", "ArrowRight") if at_max else ("ArrowRight", "ArrowLeft")
 
 
 def on_forward_msg(page, handle) -> None:

@@ -6,10 +6,8 @@ import pathlib
 
 import pytest
 
-from tests.browser.conftest import assert_healthy, screenshot, start_server, wait_for_app
+from tests.browser.conftest import SUBPAGES, assert_healthy, screenshot, start_server, wait_for_app
 from ui.layout import PAGES
-
-SUBPAGES = [info for info in PAGES if info.path != "app.py"]
 
 
 @pytest.fixture
@@ -35,22 +33,6 @@ def test_deep_link_on_a_fresh_server(fresh_server, page, info):
     assert page.title().startswith(info.label)
     assert page.locator("[data-testid=stSidebarNav]").count() == 0, "Streamlit's raw file-name navigation is shown"
     assert "eps=1e-03" in page.url
-
-
-@pytest.mark.parametrize("info", SUBPAGES, ids=[i.label for i in SUBPAGES])
-def test_a_control_change_reruns_and_updates_the_url(server_url, page, info):
-    page.goto(f"{server_url}/{info.url_path}")
-    wait_for_app(page)
-    sliders = page.locator("[data-testid=stSlider] input[type=range]")
-    if sliders.filter(visible=True).count() == 0:  # the page keeps its settings in a collapsed expander
-        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").first.click()
-    slider = sliders.filter(visible=True).first
-    before = page.url
-    slider.focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_url(lambda url: url != before, timeout=10_000)
-    wait_for_app(page)
-    assert_healthy(page)
 
 
 def test_sidebar_moves_between_pages(server_url, page):

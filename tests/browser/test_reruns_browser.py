@@ -1,16 +1,24 @@
-"""What a click or a key press reruns, read from the websocket in Chromium. A control reruns the page's content
-(ui.layout.page_body), never the frame: navigation and share box are not sent again. A tab switch on the pages
-whose tabs are their own fragment (ui.controls.open_tab(alone=True), Training vs inference's tabs_view) redraws
-the tabs and nothing else, so the sidebar, the title and the page's text are not sent again either."""
+"""What a click or a key press reruns, read from the websocket in Chromium. A control updates the URL and reruns
+the page's content (ui.layout.page_body), never the frame: navigation and share box are not sent again. A tab
+switch on the pages whose tabs are their own fragment (ui.controls.open_tab(alone=True), Training vs inference's
+tabs_view) redraws the tabs and nothing else, so the sidebar, the title and the page's text are not sent again
+either."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import RunCounter, assert_healthy, on_forward_msg, wait_for_app, wait_for_rerun
+from tests.browser.conftest import (
+    SUBPAGES,
+    RunCounter,
+    assert_healthy,
+    first_slider,
+    on_forward_msg,
+    wait_for_app,
+    wait_for_rerun,
+)
 
 TAB = "[data-testid=stTab]"
-SLIDER = "[data-testid=stSlider] input[type=range]"
 
 
 def delta_fragment_ids(page) -> list[str]:
@@ -51,19 +59,16 @@ def open_counted(page, base_url, path: str) -> list[str]:
     return fragment_ids
 
 
-@pytest.mark.parametrize("path", ["Demo", "Formula", "Training_vs_Inference", "Variants", "In_practice",
-                                  "Why_it_works", "Deep_networks"])
-def test_a_control_reruns_the_page_content_not_the_frame(page, base_url, path):
+@pytest.mark.parametrize("info", SUBPAGES, ids=[info.label for info in SUBPAGES])
+def test_a_control_updates_the_url_and_reruns_the_page_content_not_the_frame(page, base_url, info):
     """The page's first slider (on most pages in the sidebar; Why it works' sits in a collapsed expander)."""
-    fragment_ids = open_counted(page, base_url, path)
+    fragment_ids = open_counted(page, base_url, info.url_path)
     full_run = len(fragment_ids)
-    if page.locator(SLIDER).filter(visible=True).count() == 0:
-        page.locator("[data-testid=stMain] [data-testid=stExpander] summary").first.click()
-    slider = page.locator(SLIDER).filter(visible=True).first
-    at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
-    runs = page.runs.finished
+    slider, (away, _) = first_slider(page)
+    before, runs = page.url, page.runs.finished
     slider.focus()
-    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    page.keyboard.press(away)
+    page.wait_for_url(lambda url: url != before, timeout=10_000)
     wait_for_rerun(page, runs, timeout=90_000)
     assert_healthy(page)
     rerun = fragment_ids[full_run:]
