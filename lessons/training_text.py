@@ -63,7 +63,7 @@ def untrainable(settings_batch_size: int, eps: float, error: str) -> str:
                 f"training step raises `ValueError: {error}`: the formula would divide by zero for any constant "
                 "feature. Pick ε > 0 in the sidebar (the Formula page shows the bare formula at ε = 0).")
     return (f"**A batch of {settings_batch_size} in training mode:** PyTorch raises `ValueError: {error}`. Pick a "
-            "batch size of at least 2 in the sidebar; the Batch size tab shows why small batches hurt.")
+            "batch size of at least 2 in the sidebar; the Batch size part of this page shows why small batches hurt.")
 
 
 SINGLE_SAMPLE = ("After training on the stream, a single fresh sample from the final population goes through the "

@@ -73,7 +73,7 @@ SHARING_FORMULA = (r"\hat x_i = \frac{x_i - \mu_i}{\sqrt{\sigma_i^2 + \varepsilo
 SHARING_CAPTION = ("$S_i$: the values that share value i's statistics. RMSNorm (Zhang & Sennrich 2019) divides by the "
                    "root mean square of its set: it subtracts no mean and has no β. LayerNorm and RMSNorm here "
                    "normalize over (C, H, W), as `torch.nn.LayerNorm([C, H, W])`; a transformer's LayerNorm normalizes "
-                   "each token over its hidden units only (tab *Beyond the statistics*).")
+                   "each token over its hidden units only (part *Beyond the statistics*).")
 SAME_DATA_INTRO = ("One synthetic batch of shape (N, C, H·W): every channel has its own offset and scale, every sample "
                    "its own brightness and contrast. Each layer (γ = 1, β = 0, training mode) removes a different part "
                    "of that variation. Change the seed in the sidebar for another batch.")

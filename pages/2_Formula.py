@@ -9,7 +9,7 @@ from charts.spec import vega_lite_spec
 from lessons import formula_text as text
 from lessons import walkthrough as lesson
 from lessons.format import format_number
-from ui.controls import EPS_OPTIONS, bound, format_eps, open_tab, seed_control
+from ui.controls import EPS_OPTIONS, bound, format_eps, open_section, seed_control
 from ui.formula_controls import Walk, conv_eps, walk_controls
 from ui.layout import page_body, page_setup
 from ui.tables import number_columns, show_table
@@ -138,7 +138,7 @@ def backward_section(w: Walk) -> None:
     else:
         st.success(text.fd_agreement(errors))
     st.subheader("The computational graph")
-    # Drawn on request: the Graphviz renderer is most of this tab's browser time (see the report's measurements).
+    # Drawn on request: the Graphviz renderer is most of this part's browser time (see the report's measurements).
     if bound(st.toggle, "Show the graph", key="graph", value=False, help=text.GRAPH_HELP):
         st.graphviz_chart(graph_dot(walk, w.beta), alt=text.GRAPH_ALT)
     st.caption("Backpropagation walks the graph's arrows in reverse, adding the contributions of every path.")
@@ -175,7 +175,7 @@ def page() -> None:
     st.title("🧮 The formula, step by step")
     st.markdown(text.LEAD)
     # Only the open part is computed and drawn: the whole walk-through at once took the browser over 300 ms to redraw.
-    open_tab({
+    open_section({
         "Forward pass": walk_part(forward_section),
         "What ε does": walk_part(epsilon_section),
         "Backward pass": walk_part(backward_section),

@@ -12,14 +12,14 @@ from lessons import running as lesson
 from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
-from ui.controls import bound
+from ui.controls import bound, section_control
 from ui.layout import page_body, page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
 page_setup("Training vs inference", "🔁")
 
-TABS = ("Running statistics", "Inference", "Batch size")
+SECTIONS = ("Running statistics", "Inference", "Batch size")
 LONG_RUN = 20_000  # samples per feature in a stream from which training shows a progress bar
 
 
@@ -105,7 +105,7 @@ def running_chart(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> None
     st.caption(text.chart_caption(run, len(charts.shown_steps(run.settings.steps))))
 
 
-def running_tab(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> None:
+def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> None:
     st.markdown(text.RUNNING)
     convention_view(run.settings)
     running_chart(run, keras)
@@ -133,7 +133,7 @@ def running_tab(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> None:
     st.caption(text.CODE_CAPTION)
 
 
-def inference_tab(run: lesson.StreamRun) -> None:
+def inference_section(run: lesson.StreamRun) -> None:
     sample, result, same_spec, shifts, mismatch_spec = inference_views(run.settings, run)
     st.subheader("One sample at inference")
     st.markdown(text.SINGLE_SAMPLE)
@@ -153,7 +153,7 @@ def inference_tab(run: lesson.StreamRun) -> None:
 
 
 @st.fragment
-def batch_size_tab(current: int, eps: float) -> None:
+def batch_size_section(current: int, eps: float) -> None:
     st.markdown(text.BATCH_SIZE)
     distribution = bound(st.selectbox, "Population shape", key="dist", options=DISTRIBUTIONS,
                          help="Shape of the population the batches are drawn from (mean 0; std 1 except 'with "
@@ -167,30 +167,27 @@ def batch_size_tab(current: int, eps: float) -> None:
                  icon=":material/grid_view:")
 
 
-@st.fragment  # switching tabs reruns the tabs, not the sidebar or the page's text
-def tabs_view(settings: lesson.StreamSettings) -> None:
-    running, inference, batch_size = bound(st.tabs, TABS, key="tab")
-    if running.open or inference.open:
-        try:
-            pytorch_run, keras_run = stream_runs(settings)
-        except ValueError as error:
-            pytorch_run = keras_run = None
-            st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
-        if pytorch_run is not None and running.open:
-            with running:
-                running_tab(pytorch_run, keras_run)
-        if pytorch_run is not None and inference.open:
-            with inference:
-                inference_tab(pytorch_run)
-    if batch_size.open:
-        with batch_size:
-            batch_size_tab(settings.batch_size, settings.eps)
+@st.fragment  # switching sections reruns the sections, not the sidebar or the page's text
+def sections_view(settings: lesson.StreamSettings) -> None:
+    section = section_control(SECTIONS, key="tab")
+    if section == "Batch size":
+        batch_size_section(settings.batch_size, settings.eps)
+        return
+    try:
+        pytorch_run, keras_run = stream_runs(settings)
+    except ValueError as error:
+        st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
+        return
+    if section == "Running statistics":
+        running_section(pytorch_run, keras_run)
+    else:
+        inference_section(pytorch_run)
 
 
 def page() -> None:
     st.title("🔁 Training vs inference")
     st.markdown(text.LEAD)
-    tabs_view(stream_controls(population_controls()))
+    sections_view(stream_controls(population_controls()))
     with st.expander("References"):
         st.markdown(text.REFERENCES)
 

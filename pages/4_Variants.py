@@ -8,14 +8,14 @@ from charts import variants as charts
 from lessons import affine, renorm, variants
 from lessons import variants_text as text
 from lessons.format import column_format
-from ui.controls import bound, eps_control, open_tab, seed_control
+from ui.controls import bound, eps_control, open_section, seed_control
 from ui.layout import page_body, page_setup
 from ui.variants_controls import shape_controls
 
 page_setup("Variants", "🧩")
 
 
-# Bounds from entry sizes pickled at N = 8, C = 12, H·W = 16 (scripts/measure_variants.py --cache): ≤ 46 MB in all.
+# Bounds from entry sizes pickled at N = 8, C = 12, H·W = 16 (scripts/measure_variants.py): ≤ 46 MB in all.
 @st.cache_data(show_spinner=False, max_entries=32)  # 712 KB an entry (7,680-cell grid spec + facts): ≤ 23 MB
 def sharing_view(shape, num_groups, cell):
     titles = variants.sharing_titles(shape, num_groups)
@@ -165,15 +165,15 @@ def show_advice():
             row = st.columns((3, 1), vertical_alignment="center")
             row[0].markdown(f"**{situation}**: {choice}. {reason}")
             row[1].button(f"Open: {view}", key=f"open{i}", on_click=st.session_state.update, kwargs={"view": view},
-                          icon="➡️", help=f"Switch to the “{view}” tab of this page.")
+                          icon="➡️", help=f"Switch to the “{view}” part of this page.")
             if other_page is not None:
                 row[1].page_link(other_page[0], label=other_page[1], icon=":material/open_in_new:")
 
 
-@st.fragment  # the shape controls rerun themselves and the open tab, not the sidebar or the page's text
+@st.fragment  # the shape controls rerun themselves and the open part, not the sidebar or the page's text
 def explorer(eps: float, seed: int) -> None:
     shape, num_groups = shape_controls()
-    open_tab({
+    open_section({
         "Who shares statistics": lambda: show_sharing(shape, num_groups),
         "Same data, five layers": lambda: show_same_data(shape, num_groups, eps, seed),
         "Beyond the statistics": lambda: show_beyond(shape, eps, seed),

@@ -10,7 +10,7 @@ from lessons import batches, coupling, devices, dropout, folding, recalibration,
 from lessons import practice as text
 from lessons.format import column_format
 from ui import practice_controls as controls
-from ui.controls import open_tab
+from ui.controls import open_section
 from ui.layout import page_body, page_setup
 
 page_setup("In practice", "🛠️")
@@ -139,7 +139,7 @@ def run_coupling() -> None:
 
 
 def run_simple(name: str, view: Callable, panel: Callable) -> Callable[[], None]:
-    """A tab whose experiment is one chart and one reading."""
+    """A topic whose experiment is one chart and one reading."""
     def run() -> None:
         settings = panel()
         if not controls.ready(name, settings):
@@ -153,9 +153,9 @@ def run_simple(name: str, view: Callable, panel: Callable) -> Callable[[], None]
 def page() -> None:
     st.title("🛠️ Batch norm in practice")
     st.markdown(
-        "Batch norm's sharpest edges appear after training starts. Each tab is one of them as a live experiment on "
-        "`bn_core`: the numbers to check, the PyTorch or Keras call that does it, its source. Stochastic results are "
-        "medians over 5 seeds with a min–max band; every sentence under a chart is computed from them."
+        "Batch norm's sharpest edges appear after training starts. Each topic below is one of them as a live "
+        "experiment on `bn_core`: the numbers to check, the PyTorch or Keras call that does it, its source. Stochastic "
+        "results are medians over 5 seeds with a min–max band; every sentence under a chart is computed from them."
     )
     runs = {"folding": run_folding, "recalibration": run_recalibration,
             "adabn": run_simple("adabn", adabn_view, controls.shift_controls),
@@ -163,8 +163,8 @@ def page() -> None:
             "devices": run_simple("devices", devices_view, controls.devices_controls),
             "batches": run_simple("batches", batches_view, controls.batches_controls), "coupling": run_coupling,
             "dropout": run_simple("dropout", dropout_view, controls.dropout_controls)}
-    # Tabs bound to the URL (?topic=...) run lazily: only the open tab's experiment is computed.
-    open_tab({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in runs.items()},
+    # The topic is bound to the URL (?topic=...); only the chosen topic's experiment is computed.
+    open_section({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in runs.items()},
              key="topic", alone=True)
     with st.expander("References"):
         st.markdown(text.REFERENCES)

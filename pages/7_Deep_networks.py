@@ -7,7 +7,7 @@ from charts.deep import band_chart, ridgeline, update_ratio_chart
 from charts.spec import vega_lite_spec
 from lessons import depth, health, scale_invariance
 from lessons.format import format_number
-from ui.controls import bound, open_tab
+from ui.controls import bound, open_section
 from ui.layout import page_body, page_setup
 
 page_setup("Deep networks", "🧠")
@@ -61,7 +61,7 @@ def seeds_control(key: str) -> tuple[int, ...]:
     return tuple(range(first, first + 5))
 
 
-@st.fragment  # its controls rerun this tab only
+@st.fragment  # its controls rerun this part only
 def health_view() -> None:
     st.markdown("**Claim.** A deep network starts healthy only if every layer's activations keep a useful spread: "
                 "too large a gain saturates tanh units (their gradient vanishes), too small a gain shrinks the signal "
@@ -100,7 +100,7 @@ def health_view() -> None:
                "gain no longer matters for the forward pass, but it still sets the effective learning rate.")
 
 
-@st.fragment  # its controls rerun this tab only
+@st.fragment  # its controls rerun this part only
 def depth_view() -> None:
     st.markdown("**Claim.** Without skip connections, BatchNorm makes gradients at initialization grow "
                 "geometrically towards the input as the network gets deeper (Yang et al. 2019). Residual blocks carry "
@@ -119,7 +119,7 @@ def depth_view() -> None:
                "(zero-γ) or a zero scalar (SkipInit) starts as the identity: its weights get no gradient at first.")
 
 
-@st.fragment  # its controls rerun this tab only
+@st.fragment  # its controls rerun this part only
 def scale_view() -> None:
     st.markdown("**Claim.** BatchNorm makes the weights before it scale-invariant: multiplying them by α leaves the "
                 "output unchanged and divides their gradient by α. So weight decay cannot regularize the function "
@@ -177,7 +177,7 @@ def page() -> None:
                 "connections help, and it makes the weights before it scale-invariant, which turns weight decay into "
                 "a learning-rate schedule. Each experiment runs five seeds; the band spans them and the reading below "
                 "is computed.")
-    open_tab({"Network health": health_view, "Depth at initialization": depth_view,
+    open_section({"Network health": health_view, "Depth at initialization": depth_view,
               "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
 
     with st.expander("References"):

@@ -91,28 +91,36 @@ def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwa
     module docstring). shared=True: the value follows the user to the other pages of this session (every page
     that uses the key must pass shared=True and the same domain).
     """
-    domain = domain_of(widget.__name__, label, kwargs)
+    domain = domain_of(widget.__name__, kwargs)
     registry.register(key, shared=shared, domain=domain)
     bind = "query-params" if domain is None else _binding(key, domain)
-    if bind is None and widget.__name__ == "tabs":
-        kwargs.setdefault("on_change", "rerun")  # bound tabs track the open tab; unbound ones only with this
     value = widget(label, key=key, bind=bind, **kwargs)
     registry.flush_notices()
     return value
 
 
-def open_tab(views: dict[str, Callable[[], None]], *, key: str, alone: bool = False) -> None:
-    """Tabs named by `views`, the open one bound to the URL under `key`; only the open tab's view runs.
+SECTIONS_LABEL = "Part of this page"
 
-    alone=True: the tabs are their own fragment, so switching tabs reruns the tabs and not the page; their views
-    then must draw only inside their tab (no sidebar)."""
+
+def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool = False) -> None:
+    """A segmented control naming the page's sections (`views`), bound to the URL under `key`; only the chosen
+    section's view runs, below the control.
+
+    Not st.tabs: Streamlit 1.67's tab bar costs the browser 30-50 ms on every rerun of anything on the page when it
+    has 8 tabs (5-15 ms with 3), a segmented control 0-5 ms (scripts/benchmark.py's one-slider page, same run).
+
+    alone=True: the control and its section are their own fragment, so a switch reruns them and not the page; the
+    views then must not draw in the sidebar."""
     if alone:
-        st.fragment(open_tab)(views, key=key)
+        st.fragment(open_section)(views, key=key)
         return
-    for tab, show in zip(bound(st.tabs, tuple(views), key=key), views.values(), strict=True):
-        if tab.open:
-            with tab:
-                show()
+    views[section_control(tuple(views), key=key)]()
+
+
+def section_control(names: tuple[str, ...], *, key: str) -> str:
+    """The URL-bound segmented control that picks one of a page's sections `names` (the first by default)."""
+    return bound(st.segmented_control, SECTIONS_LABEL, key=key, options=names, default=names[0], required=True,
+                 label_visibility="collapsed", help="Only the part you choose is computed; the link keeps your choice.")
 
 
 def set_control(key: str, value: Any) -> None:

@@ -1,6 +1,6 @@
 """What a URL-bound control accepts, read from the same keyword arguments that build it.
 
-`domain_of(kind, label, kwargs)` derives a `Domain` from a widget's own kwargs (min_value/max_value/step/value
+`domain_of(kind, kwargs)` derives a `Domain` from a widget's own kwargs (min_value/max_value/step/value
 for numbers, options/format_func/index/default for choices, max_chars for text). `from_url(domain, raw)` checks
 the raw strings of a URL parameter and `from_session(domain, value)` a value found in session state; both return
 a `Verdict`: the value to use and, when the input was not acceptable, what was wrong and what is used instead.
@@ -26,7 +26,7 @@ NUMBER_CHARS = 32
 QUOTED_CHARS = 24
 
 NUMBER_WIDGETS = {"slider", "number_input"}
-CHOICE_WIDGETS = {"select_slider", "selectbox", "radio", "segmented_control", "pills", "tabs", "multiselect"}
+CHOICE_WIDGETS = {"select_slider", "selectbox", "radio", "segmented_control", "pills", "multiselect"}
 FLAG_WIDGETS = {"checkbox", "toggle"}
 TEXT_WIDGETS = {"text_area", "text_input"}
 
@@ -75,10 +75,10 @@ def _is_integral(*values) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None)
 
 
-def _choice_domain(kind: str, label: Any, kwargs: dict) -> Domain:
-    options = tuple(label if kind == "tabs" else kwargs.get("options", ()))
+def _choice_domain(kind: str, kwargs: dict) -> Domain:
+    options = tuple(kwargs.get("options", ()))
     format_func: Callable[[Any], Any] = kwargs.get("format_func") or str
-    labels = tuple(str(option) if kind == "tabs" else str(format_func(option)) for option in options)
+    labels = tuple(str(format_func(option)) for option in options)
     multi = kind == "multiselect" or (kind in {"pills", "segmented_control"}
                                       and kwargs.get("selection_mode", "single") == "multi")
     if multi:
@@ -91,8 +91,6 @@ def _choice_domain(kind: str, label: Any, kwargs: dict) -> Domain:
     elif kind == "select_slider":
         value = kwargs.get("value")
         default = value if value is not None else (options[0] if options else None)
-    elif kind == "tabs":
-        default = kwargs.get("default") or (options[0] if options else None)
     else:
         default = kwargs.get("default")
     return Domain("choice", default, options=options, labels=labels)
@@ -114,7 +112,7 @@ def _number_domain(kind: str, kwargs: dict) -> Domain:
     return Domain("number", value, low=lo, high=hi, integer=integer)
 
 
-def domain_of(kind: str, label: Any, kwargs: dict) -> Domain | None:
+def domain_of(kind: str, kwargs: dict) -> Domain | None:
     """The domain of widget `kind` ("slider", "selectbox", ... its function name) built with `kwargs`, or None
     for a widget this module does not know (its value is then left to Streamlit)."""
     if kind in NUMBER_WIDGETS:
@@ -122,7 +120,7 @@ def domain_of(kind: str, label: Any, kwargs: dict) -> Domain | None:
             return None
         return _number_domain(kind, kwargs)
     if kind in CHOICE_WIDGETS:
-        return _choice_domain(kind, label, kwargs)
+        return _choice_domain(kind, kwargs)
     if kind in FLAG_WIDGETS:
         return Domain("flag", bool(kwargs.get("value", False)))
     if kind in TEXT_WIDGETS:

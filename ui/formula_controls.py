@@ -1,7 +1,7 @@
 """The Formula page's controls: which batch, feature and sample to walk through, with γ, β and ε.
 
-They live in the sidebar and are drawn only on the tabs they shape (forward, ε, backward); the convolution tab
-has its own example and draws only ε. `persist_state="page"` keeps a control's value while its tab is closed.
+They live in the sidebar and are drawn only in the parts they shape (forward, ε, backward); the convolution part
+has its own example and draws only ε. `persist_state="page"` keeps a control's value while its part is closed.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def walk_controls() -> Walk:
 
 
 def conv_eps() -> float:
-    """The one sidebar control the convolution tab uses."""
+    """The one sidebar control the convolution part uses."""
     with st.sidebar:
         st.markdown("### Formula controls")
         return eps_control()

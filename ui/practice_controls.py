@@ -1,4 +1,4 @@
-"""The In practice page's control panels: one function per tab, each returning that tab's settings, and the gate
+"""The In practice page's control panels: one function per topic, each returning that topic's settings, and the gate
 that keeps a link from starting a training run by itself.
 
 Every control is URL-bound through `ui.controls.bound` with its full domain, so a link reopens the same experiment.
@@ -12,13 +12,13 @@ from lessons import batches, coupling, devices, dropout, folding, recalibration,
 from ui.controls import bound
 
 _SEEN = "_practice_tabs_seen"
-# The settings of the tabs that train networks, at their defaults (the values the widgets below start at).
+# The settings of the topics that train networks, at their defaults (the values the widgets below start at).
 TRAINING_DEFAULTS = {"recalibration": (0.01, 8), "adabn": ("translate", 1.0), "finetune": 2, "devices": (4, 2),
                      "batches": "one class per batch"}
 
 
 def ready(name: str, settings) -> bool:
-    """Whether tab `name` may compute now. A training tab opened (first render in this session) from a link with
+    """Whether topic `name` may compute now. A training topic opened (first render in this session) from a link with
     other than its default settings waits for a click: a link alone must not start an expensive run. Afterwards,
     a control change is the user's own click and runs at once."""
     seen = st.session_state.setdefault(_SEEN, set())

@@ -1,4 +1,4 @@
-"""The Variants page's shape controls: the (N, C, H·W) tensor every tab normalizes and GroupNorm's G."""
+"""The Variants page's shape controls: the (N, C, H·W) tensor every part of the page normalizes and GroupNorm's G."""
 
 from __future__ import annotations
 

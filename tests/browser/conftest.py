@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from ui.controls import SECTIONS_LABEL
 from ui.layout import PAGES
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -138,6 +139,16 @@ def first_slider(page):
     slider = page.locator(SLIDER).filter(visible=True).first
     at_max = slider.evaluate("e => Number(e.value) >= Number(e.max)")
     return slider, ("ArrowLeft", "ArrowRight") if at_max else ("ArrowRight", "ArrowLeft")
+
+
+def section_options(page):
+    """The options of the page's section control (ui.controls.open_section): role=radio buttons in a radiogroup."""
+    return page.get_by_role("radiogroup", name=SECTIONS_LABEL, exact=True).get_by_role("radio")
+
+
+def open_section(page, name: str) -> None:
+    """Click the section `name` of the page's section control."""
+    section_options(page).filter(has_text=name).first.click()
 
 
 def on_forward_msg(page, handle) -> None:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bn_core.data import seed_example_batch
-from tests.browser.conftest import assert_healthy, overflow, screenshot, wait_for_app
+from tests.browser.conftest import assert_healthy, open_section, overflow, screenshot, wait_for_app
 from ui.controls import format_eps
 
 X = seed_example_batch()
@@ -37,14 +37,14 @@ def test_deep_link_renders_formulas_and_a_control_updates_them(page, server_url)
     expect(mean_formula(page)).to_contain_text(f"={X[:, 3].mean():.4g}")
     assert "feature=3" in page.url and "eps=1e-03" in page.url
 
-    page.get_by_role("tab", name="Backward pass").click()
+    open_section(page, "Backward pass")
     page.wait_for_url("**part=Backward*")
     wait_for_app(page)
     expect(page.get_by_text("The analytic gradients agree with finite differences")).to_be_visible()
     page.get_by_text("Show the graph").click()
     wait_for_app(page)
     expect(page.locator("[data-testid=stGraphVizChart] svg")).to_have_count(1)
-    page.get_by_role("tab", name="Convolutional layers").click()
+    open_section(page, "Convolutional layers")
     page.wait_for_url("**part=Convolutional*")
     wait_for_app(page)
     expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(1)
@@ -52,9 +52,9 @@ def test_deep_link_renders_formulas_and_a_control_updates_them(page, server_url)
     expect(page.locator("[data-testid=stSidebar] [data-testid=stRadio]")).to_have_count(0)
     expect(page.get_by_text("Walking through feature")).to_have_count(0)
     assert_healthy(page)
-    page.get_by_role("tab", name="Forward pass").click()
+    open_section(page, "Forward pass")
     wait_for_app(page)
-    expect(page.get_by_text("Walking through feature F3")).to_be_visible()  # the feature survived the conv tab
+    expect(page.get_by_text("Walking through feature F3")).to_be_visible()  # the feature survived the convolution part
     page.wait_for_timeout(500)
     screenshot(page, "formula-desktop")
 

@@ -1,15 +1,22 @@
-"""Legible on a phone and on a projector (issue 15): every page and tab at 390×844 and 1280×720 in Chromium."""
+"""Legible on a phone and on a projector (issue 15): every page and part at 390×844 and 1280×720 in Chromium."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import RunCounter, assert_healthy, overflow, screenshot, wait_for_app, wait_for_rerun
+from tests.browser.conftest import (
+    RunCounter,
+    assert_healthy,
+    overflow,
+    screenshot,
+    section_options,
+    wait_for_app,
+    wait_for_rerun,
+)
 from ui.layout import PAGES
 
 PHONE = {"width": 390, "height": 844}
 PROJECTOR = {"width": 1280, "height": 720}
-TAB = "[data-testid=stTab]"
 
 
 def open_at(browser, url: str, viewport: dict):
@@ -21,23 +28,23 @@ def open_at(browser, url: str, viewport: dict):
     return context, page
 
 
-def open_tab(page, index: int) -> str:
-    """Click the page's tab `index` and wait for the rerun it starts to be rendered; return its label."""
-    tab = page.locator(TAB).nth(index)
-    label = tab.inner_text().strip()
+def open_part(page, index: int) -> str:
+    """Click the page's section `index` and wait for the rerun it starts to be rendered; return its name."""
+    option = section_options(page).nth(index)
+    label = option.inner_text().strip()
     runs = page.runs.finished
-    tab.click()
+    option.click()
     wait_for_rerun(page, runs)  # a click that starts no rerun within 60 s fails here
     return label
 
 
 @pytest.mark.parametrize("info", PAGES, ids=[info.label for info in PAGES])
-def test_no_page_or_tab_overflows_a_phone(server_url, browser, info):
+def test_no_page_or_part_overflows_a_phone(server_url, browser, info):
     context, page = open_at(browser, f"{server_url}/{info.url_path}", PHONE)
     problems = [f"{info.label}: {p}" for p in overflow(page)]
     screenshot(page, f"layout-phone-{info.url_path or 'Home'}")
-    for index in range(1, page.locator(TAB).count()):
-        label = open_tab(page, index)
+    for index in range(1, section_options(page).count()):
+        label = open_part(page, index)
         assert_healthy(page)
         problems += [f"{info.label} › {label}: {p}" for p in overflow(page)]
     context.close()

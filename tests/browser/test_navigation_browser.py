@@ -11,7 +11,7 @@ from __future__ import annotations
 import pathlib
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import assert_healthy, wait_for_app
+from tests.browser.conftest import assert_healthy, section_options, wait_for_app
 from ui.layout import PAGES
 
 CSV = pathlib.Path(__file__).parents[1] / "fixtures" / "csv" / "text_columns.csv"
@@ -63,7 +63,7 @@ def check(page, what: str) -> None:
 
 
 def exercise(page, label: str) -> None:
-    """Change what a visitor would change on this page: sliders, presets and choices, tabs, an upload, buttons."""
+    """Change what a visitor would change on this page: sliders, presets, choices, parts, an upload, buttons."""
     # The page's own controls, in the main area and the sidebar (the Demo keeps its batch and layer there); only
     # visible ones, as a visitor sees them (a collapsed "Lab settings" expander hides its controls).
     main = page.locator("[data-testid=stMain], [data-testid=stSidebar]")
@@ -72,16 +72,16 @@ def exercise(page, label: str) -> None:
         sliders.nth(i).focus()
         page.keyboard.press("ArrowRight")
         check(page, f"{label}: slider {i}")
-    groups = main.locator("[data-testid=stButtonGroup]").filter(visible=True)
+    groups = main.locator("[data-testid=stButtonGroup]").filter(visible=True).filter(has_not=section_options(page))
     for g in range(min(2, groups.count())):
         options = groups.nth(g).locator("button")
         for o in range(min(3, options.count()) - 1, -1, -1):
             options.nth(o).click()
             check(page, f"{label}: option {o} of choice {g}")
-    tabs = main.locator("[role=tab]").filter(visible=True)
-    for t in range(min(3, tabs.count()) - 1, -1, -1):
-        tabs.nth(t).click()
-        check(page, f"{label}: tab {t}")
+    sections = section_options(page)
+    for t in range(min(3, sections.count()) - 1, -1, -1):
+        sections.nth(t).click()
+        check(page, f"{label}: part {t}")
     uploads = main.locator("[data-testid=stFileUploader] input[type=file]")
     if uploads.count():
         uploads.first.set_input_files(str(CSV))

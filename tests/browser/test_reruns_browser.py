@@ -1,8 +1,8 @@
 """What a click or a key press reruns, read from the websocket in Chromium. A control updates the URL and reruns
-the page's content (ui.layout.page_body), never the frame: navigation and share box are not sent again. A tab
-switch on the pages whose tabs are their own fragment (ui.controls.open_tab(alone=True), Training vs inference's
-tabs_view) redraws the tabs and nothing else, so the sidebar, the title and the page's text are not sent again
-either."""
+the page's content (ui.layout.page_body), never the frame: navigation and share box are not sent again. A switch
+of section on the pages whose sections are their own fragment (ui.controls.open_section(alone=True), Training vs
+inference's sections_view) redraws the sections and nothing else, so the sidebar, the title and the page's text are
+not sent again either."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from tests.browser.conftest import (
     assert_healthy,
     first_slider,
     on_forward_msg,
+    section_options,
     wait_for_app,
     wait_for_rerun,
 )
-
-TAB = "[data-testid=stTab]"
 
 
 def delta_fragment_ids(page) -> list[str]:
@@ -35,15 +34,15 @@ def delta_fragment_ids(page) -> list[str]:
 
 
 @pytest.mark.parametrize("path", ["Training_vs_Inference", "In_practice", "Deep_networks"])
-def test_a_tab_switch_reruns_only_the_tabs(page, base_url, path):
+def test_a_section_switch_reruns_only_the_sections(page, base_url, path):
     fragment_ids = open_counted(page, base_url, path)
     full_run = len(fragment_ids)
     runs = page.runs.finished
-    page.locator(TAB).nth(1).click()
+    section_options(page).nth(1).click()
     wait_for_rerun(page, runs, timeout=90_000)
     assert_healthy(page)
     switch = fragment_ids[full_run:]
-    assert switch, "the tab switch drew nothing"
+    assert switch, "the section switch drew nothing"
     body = next(filter(None, fragment_ids))  # the page content's fragment: its first element is the title
     reran_more = [fragment_id for fragment_id in switch if fragment_id in ("", body)]
     assert not reran_more, f"{len(reran_more)} of {len(switch)} elements were sent by a rerun of the whole page"

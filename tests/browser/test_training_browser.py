@@ -1,5 +1,5 @@
 """Real browser: a deep link into the Training vs Inference page shows its charts, controls update them, and
-every tab fits a phone."""
+every section fits a phone."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import conftest
-from tests.browser.conftest import assert_healthy, overflow, screenshot, wait_for_app
+from tests.browser.conftest import assert_healthy, open_section, overflow, screenshot, wait_for_app
 
 PAGE = "/Training_vs_Inference"
-TABS = ("Running statistics", "Inference", "Batch size")
+SECTIONS = ("Running statistics", "Inference", "Batch size")
 
 
 def test_deep_link_shows_running_statistics_charts(page, server_url):
@@ -35,7 +35,7 @@ def test_deep_link_shows_running_statistics_charts(page, server_url):
     assert_healthy(page)
 
 
-def test_inference_tab_teaches_the_error_without_a_red_box(page, server_url):
+def test_inference_section_teaches_the_error_without_a_red_box(page, server_url):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{server_url}{PAGE}?tab=Inference&m=4")
     wait_for_app(page)
@@ -43,25 +43,25 @@ def test_inference_tab_teaches_the_error_without_a_red_box(page, server_url):
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     expect(page.get_by_text("Expected more than 1 value per channel when training").first).to_be_visible()
-    page.get_by_role("tab", name="Batch size").click()
+    open_section(page, "Batch size")
     wait_for_app(page)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"tab=Batch\+size"))
-    page.get_by_role("tab", name="Running statistics").click()
+    open_section(page, "Running statistics")
     wait_for_app(page)
     page.wait_for_timeout(500)
     screenshot(page, "training-desktop")
 
 
-@pytest.mark.parametrize("tab", TABS)
-def test_every_tab_fits_a_phone(page, server_url, tab):
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_section_fits_a_phone(page, server_url, section):
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{server_url}{PAGE}?tab={tab.replace(' ', '+')}")
+    page.goto(f"{server_url}{PAGE}?tab={section.replace(' ', '+')}")
     wait_for_app(page)
     assert_healthy(page)
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     charts = page.locator("[data-testid=stVegaLiteChart]")
     expect(charts.first).to_be_visible()
     assert not overflow(page), overflow(page)
-    if tab == "Running statistics":
+    if section == "Running statistics":
         screenshot(page, "training-phone")

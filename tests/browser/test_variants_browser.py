@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from charts.palette import HIGHLIGHT
-from tests.browser.conftest import assert_healthy, screenshot, wait_for_app
+from tests.browser.conftest import assert_healthy, screenshot, section_options, wait_for_app
 
-TABS = ("Who shares statistics", "Same data, five layers", "Beyond the statistics", "Batch-size sensitivity",
+SECTIONS = ("Who shares statistics", "Same data, five layers", "Beyond the statistics", "Batch-size sensitivity",
         "Batch Renorm", "Ghost BN", "When to use which")
 VIEWPORTS = {"desktop": {"width": 1280, "height": 720}, "phone": {"width": 390, "height": 844}}
 
@@ -59,17 +59,17 @@ def test_deep_link_then_click_moves_the_selection(server_url, page):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
-def test_every_tab_renders_and_fits(server_url, browser, viewport, scheme):
+def test_every_section_renders_and_fits(server_url, browser, viewport, scheme):
     context = browser.new_context(viewport=VIEWPORTS[viewport], color_scheme=scheme)
     page = context.new_page()
     try:
-        for tab in TABS:
+        for tab in SECTIONS:
             page.goto(f"{server_url}/Variants?view={tab.replace(' ', '+')}")
             wait_for_app(page, timeout=90_000)
             page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
                 .every(chart => chart.querySelector('svg, canvas'))""", timeout=30_000)
             assert_healthy(page)
-            assert page.get_by_role("tab", name=tab).get_attribute("aria-selected") == "true"
+            assert section_options(page).filter(has_text=tab).first.get_attribute("aria-checked") == "true"
             width, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
             assert width <= inner, f"{tab}: page {width} px wider than the {inner} px viewport"
             for chart_width, container in page.locator("[data-testid=stVegaLiteChart]").evaluate_all(

@@ -1,8 +1,9 @@
-"""No header or label a user reads contains an underscore or the text "None" (issue 15), on every page and tab.
+"""No header or label a user reads contains an underscore or the text "None" (issue 15), on every page and in
+every part of it.
 
-Read from what the page renders: dataframe and table headers, metric labels, widget labels, tab and expander
-labels. Labels are Markdown, so LaTeX inside $…$ (where `\\mu_B` renders as μ with a subscript) is left out of the
-check; dataframe headers are plain text, so an underscore there is what the user sees.
+Read from what the page renders: dataframe and table headers, metric labels, widget labels, section names and
+expander labels. Labels are Markdown, so LaTeX inside $…$ (where `\\mu_B` renders as μ with a subscript) is left
+out of the check; dataframe headers are plain text, so an underscore there is what the user sees.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import pytest
 
 from tests.pages.conftest import open_page
+from ui.controls import SECTIONS_LABEL
 from ui.layout import PAGES
 
 WIDGETS = ("slider", "select_slider", "number_input", "selectbox", "radio", "checkbox", "toggle", "button",
@@ -20,19 +22,10 @@ WIDGETS = ("slider", "select_slider", "number_input", "selectbox", "radio", "che
 MATH = re.compile(r"\$[^$]+\$")
 
 
-def tab_containers(at) -> list[tuple[str, str, list[str]]]:
-    """(URL key, open tab, tab labels) of every st.tabs block on the page bound to the URL."""
-    found, stack = [], [at._tree]
-    while stack:
-        node = stack.pop()
-        proto = getattr(node, "proto", None)
-        if proto is not None and type(proto).__name__ == "Block" and proto.HasField("tab_container"):
-            container = proto.tab_container
-            labels = [tab.label for tab in node.children.values()]
-            if container.query_param_key:
-                found.append((container.query_param_key, container.default_tab_label, labels))
-        stack.extend(getattr(node, "children", {}).values())
-    return found
+def section_controls(at) -> list[tuple[str, str, list[str]]]:
+    """(URL key, open section, section names) of every section control (ui.controls.open_section) on the page."""
+    return [(control.key, control.value, list(control.options)) for control in at.segmented_control
+            if control.label == SECTIONS_LABEL]
 
 
 def visible_texts(at) -> list[tuple[str, str]]:
@@ -47,7 +40,7 @@ def visible_texts(at) -> list[tuple[str, str]]:
     texts += [("metric label", m.label) for m in at.metric]
     for kind in WIDGETS:
         texts += [(f"{kind} label", MATH.sub("", w.label)) for w in getattr(at, kind)]
-    texts += [("tab label", MATH.sub("", t.label)) for t in at.tabs]
+    texts += [("section name", MATH.sub("", name)) for _key, _open, names in section_controls(at) for name in names]
     texts += [("expander label", MATH.sub("", e.label)) for e in at.expander]
     return texts
 
@@ -62,7 +55,7 @@ def test_no_header_or_label_shows_an_underscore_or_none(info):
     at = open_page(path, timeout=60)
     assert not at.exception, at.exception[0].message
     found = violations(at, info.label)
-    for key, default, labels in tab_containers(at):
+    for key, default, labels in section_controls(at):
         for label in labels:
             if label == default:
                 continue

@@ -6,18 +6,19 @@ import pytest
 
 from ui.domain import TEXT_LIMIT, UNBOUNDED_LIMIT, domain_of, from_session, from_url
 
-SEED = domain_of("number_input", "Seed", {"min_value": 0, "max_value": 2**31 - 1, "value": 0, "step": 1})
-STEPS = domain_of("slider", "Steps", {"min_value": 10, "max_value": 5000, "value": 300, "step": 10})
-GAMMA = domain_of("number_input", "γ", {"value": 1.0, "step": 0.1})
-EPS = domain_of("select_slider", "ε", {"options": (0.0, 1e-5, 1e-3), "value": 1e-5,
+SEED = domain_of("number_input", {"min_value": 0, "max_value": 2**31 - 1, "value": 0, "step": 1})
+STEPS = domain_of("slider", {"min_value": 10, "max_value": 5000, "value": 300, "step": 10})
+GAMMA = domain_of("number_input", {"value": 1.0, "step": 0.1})
+EPS = domain_of("select_slider", {"options": (0.0, 1e-5, 1e-3), "value": 1e-5,
                                         "format_func": lambda e: "0" if e == 0 else f"{e:.0e}"})
-MODE = domain_of("segmented_control", "Mode", {"options": ["training", "inference"], "default": "training",
+MODE = domain_of("segmented_control", {"options": ["training", "inference"], "default": "training",
                                                "format_func": str.title, "required": True})
-NORMS = domain_of("pills", "Norms", {"options": ["batch", "layer", "none"], "default": ["batch", "none"],
+NORMS = domain_of("pills", {"options": ["batch", "layer", "none"], "default": ["batch", "none"],
                                      "selection_mode": "multi"})
-TABS = domain_of("tabs", ("Forward", "Backward"), {})
-FLAG = domain_of("checkbox", "cumulative", {"value": False})
-TEXT = domain_of("text_area", "CSV", {"value": ""})
+SECTIONS = domain_of("segmented_control", {"options": ("Forward", "Backward"), "default": "Forward",
+                                                  "required": True})
+FLAG = domain_of("checkbox", {"value": False})
+TEXT = domain_of("text_area", {"value": ""})
 
 
 def test_domains_come_from_the_widget_kwargs():
@@ -27,9 +28,9 @@ def test_domains_come_from_the_widget_kwargs():
     assert EPS.labels == ("0", "1e-05", "1e-03") and EPS.default == 1e-5
     assert MODE.labels == ("Training", "Inference") and MODE.default == "training"
     assert NORMS.kind == "choices" and NORMS.default == ["batch", "none"]
-    assert TABS.options == ("Forward", "Backward") and TABS.default == "Forward"
+    assert SECTIONS.options == ("Forward", "Backward") and SECTIONS.default == "Forward"
     assert TEXT.max_chars == TEXT_LIMIT
-    assert domain_of("slider", "range", {"value": (1, 2)}) is None
+    assert domain_of("slider", {"value": (1, 2)}) is None
 
 
 @pytest.mark.parametrize(("domain", "raw", "value", "words"), [
@@ -50,7 +51,7 @@ def test_domains_come_from_the_widget_kwargs():
     (MODE, ["training"], "training", "not one of the options"),  # links carry labels, not values
     (NORMS, ["batch", "batch"], ["batch", "none"], "repeated"),
     (NORMS, ["bogus"], ["batch", "none"], "not one of the options"),
-    (TABS, ["Sideways"], "Forward", "not one of the options"),
+    (SECTIONS, ["Sideways"], "Forward", "not one of the options"),
     (FLAG, ["yes"], False, "neither true nor false"),
     (TEXT, ["x" * (TEXT_LIMIT + 5)], "x" * TEXT_LIMIT, "first 100,000"),
 ])
@@ -63,7 +64,7 @@ def test_bad_url_values_are_clamped_or_reset_with_a_reason(domain, raw, value, w
 @pytest.mark.parametrize(("domain", "raw", "value"), [
     (SEED, ["42"], 42), (STEPS, ["5000"], 5000), (GAMMA, ["-2.5"], -2.5), (EPS, ["1e-03"], 1e-3),
     (EPS, ["0"], 0.0), (MODE, ["Inference"], "inference"), (NORMS, ["layer"], ["layer"]),
-    (TABS, ["Backward"], "Backward"), (FLAG, ["true"], True), (TEXT, ["a,b\n1,2"], "a,b\n1,2"),
+    (SECTIONS, ["Backward"], "Backward"), (FLAG, ["true"], True), (TEXT, ["a,b\n1,2"], "a,b\n1,2"),
 ])
 def test_good_url_values_pass_unchanged_and_round_trip(domain, raw, value):
     verdict = from_url(domain, raw)
