@@ -180,7 +180,7 @@ def page() -> None:
         "What ε does": walk_part(epsilon_section),
         "Backward pass": walk_part(backward_section),
         "Convolutional layers": lambda: conv_section(conv_eps()),
-    }, key="part")
+    }, key="part", alone=True)
     with st.expander("References"):
         st.markdown(text.REFERENCES)
 

@@ -109,8 +109,9 @@ def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool 
     Not st.tabs: Streamlit 1.67's tab bar costs the browser 30-50 ms on every rerun of anything on the page when it
     has 8 tabs (5-15 ms with 3), a segmented control 0-5 ms (scripts/benchmark.py's one-slider page, same run).
 
-    alone=True: the control and its section are their own fragment, so a switch reruns them and not the page; the
-    views then must not draw in the sidebar."""
+    alone=True: the control and its section are their own fragment, so a switch reruns them and not the page. Then
+    either every view draws in the sidebar or none does: Streamlit 1.67 lets a fragment write to st.sidebar only if
+    it wrote there in the page's full run (the Formula page's sections each draw their own sidebar controls)."""
     if alone:
         st.fragment(open_section)(views, key=key)
         return

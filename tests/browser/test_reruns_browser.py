@@ -1,8 +1,8 @@
 """What a click or a key press reruns, read from the websocket in Chromium. A control updates the URL and reruns
 the page's content (ui.layout.page_body), never the frame: navigation and share box are not sent again. A switch
 of section on the pages whose sections are their own fragment (ui.controls.open_section(alone=True), Training vs
-inference's sections_view) redraws the sections and nothing else, so the sidebar, the title and the page's text are
-not sent again either."""
+inference's sections_view) redraws the sections (on Formula, with the sidebar controls they draw) and nothing else:
+the navigation, the share box, the title and the page's text are not sent again."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def delta_fragment_ids(page) -> list[str]:
     return fragment_ids
 
 
-@pytest.mark.parametrize("path", ["Training_vs_Inference", "In_practice", "Deep_networks"])
+@pytest.mark.parametrize("path", ["Formula", "Training_vs_Inference", "In_practice", "Deep_networks"])
 def test_a_section_switch_reruns_only_the_sections(page, base_url, path):
     fragment_ids = open_counted(page, base_url, path)
     full_run = len(fragment_ids)
