@@ -121,7 +121,8 @@ def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool 
 def section_control(names: tuple[str, ...], *, key: str) -> str:
     """The URL-bound segmented control that picks one of a page's sections `names` (the first by default)."""
     return bound(st.segmented_control, SECTIONS_LABEL, key=key, options=names, default=names[0], required=True,
-                 label_visibility="collapsed", help="Only the part you choose is computed; the link keeps your choice.")
+                 label_visibility="collapsed", width="stretch",  # full width: the page's parts, not one setting
+                 help="Only the part you choose is computed; the link keeps your choice.")
 
 
 def set_control(key: str, value: Any) -> None:
