@@ -165,7 +165,7 @@ def page() -> None:
             "dropout": run_simple("dropout", dropout_view, controls.dropout_controls)}
     # The topic is bound to the URL (?topic=...); only the chosen topic's experiment is computed.
     open_section({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in runs.items()},
-             key="topic", alone=True)
+                 key="topic", alone=True)
     with st.expander("References"):
         st.markdown(text.REFERENCES)
 

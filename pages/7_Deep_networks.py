@@ -178,7 +178,7 @@ def page() -> None:
                 "a learning-rate schedule. Each experiment runs five seeds; the band spans them and the reading below "
                 "is computed.")
     open_section({"Network health": health_view, "Depth at initialization": depth_view,
-              "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
+                  "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
 
     with st.expander("References"):
         st.markdown(REFERENCES)
