@@ -1,6 +1,7 @@
 """Training vs inference: running statistics over a stream of batches, momentum conventions and the classic
 train/eval pitfalls (a single sample, a forgotten eval(), stale running statistics, small batches)."""
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
@@ -12,14 +13,13 @@ from lessons import running as lesson
 from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
-from ui.controls import bound, section_control
+from ui.controls import bound, open_section
 from ui.layout import page_body, page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
 page_setup("Training vs inference", "🔁")
 
-SECTIONS = ("Running statistics", "Inference", "Batch size")
 LONG_RUN = 20_000  # samples per feature in a stream from which training shows a progress bar
 
 
@@ -167,27 +167,28 @@ def batch_size_section(current: int, eps: float) -> None:
                  icon=":material/grid_view:")
 
 
-@st.fragment  # switching sections reruns the sections, not the sidebar or the page's text
-def sections_view(settings: lesson.StreamSettings) -> None:
-    section = section_control(SECTIONS, key="tab")
-    if section == "Batch size":
-        batch_size_section(settings.batch_size, settings.eps)
-        return
-    try:
-        pytorch_run, keras_run = stream_runs(settings)
-    except ValueError as error:
-        st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
-        return
-    if section == "Running statistics":
-        running_section(pytorch_run, keras_run)
-    else:
-        inference_section(pytorch_run)
+def with_stream(settings: lesson.StreamSettings, show: Callable[..., None]) -> Callable[[], None]:
+    """A section that shows `show(pytorch_run, keras_run)` of the stream, or why the stream cannot train."""
+    def view() -> None:
+        try:
+            pytorch_run, keras_run = stream_runs(settings)
+        except ValueError as error:
+            st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
+            return
+        show(pytorch_run, keras_run)
+    return view
 
 
 def page() -> None:
     st.title("🔁 Training vs inference")
     st.markdown(text.LEAD)
-    sections_view(stream_controls(population_controls()))
+    settings = stream_controls(population_controls())
+    # Its own fragment: switching sections reruns the sections, not the sidebar or the page's text.
+    open_section({
+        "Running statistics": with_stream(settings, running_section),
+        "Inference": with_stream(settings, lambda pytorch_run, _keras_run: inference_section(pytorch_run)),
+        "Batch size": lambda: batch_size_section(settings.batch_size, settings.eps),
+    }, key="tab", alone=True)
     with st.expander("References"):
         st.markdown(text.REFERENCES)
 

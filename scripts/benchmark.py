@@ -73,7 +73,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 SECTIONS = ("pages", "tabs", "cold", "classroom", "nginx", "links", "elements", "apptest")
 
 
-
 # ---------------------------------------------------------------------------------------------------- measuring
 
 def cpu_seconds(pid: int) -> float:

@@ -106,8 +106,9 @@ def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool 
     """A segmented control naming the page's sections (`views`), bound to the URL under `key`; only the chosen
     section's view runs, below the control.
 
-    Not st.tabs: Streamlit 1.67's tab bar costs the browser 30-50 ms on every rerun of anything on the page when it
-    has 8 tabs (5-15 ms with 3), a segmented control 0-5 ms (scripts/benchmark.py's one-slider page, same run).
+    Not st.tabs: Streamlit 1.67's tab bar costs the browser time on every rerun of its page. `scripts/benchmark.py
+    --elements`: the one-slider page with a bar of 8 tabs is 1.5× the bare page's latency, with a segmented control
+    of 8 options 1.0×.
 
     alone=True: the control and its section are their own fragment, so a switch reruns them and not the page. Then
     either every view draws in the sidebar or none does: Streamlit 1.67 lets a fragment write to st.sidebar only if
@@ -115,14 +116,11 @@ def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool 
     if alone:
         st.fragment(open_section)(views, key=key)
         return
-    views[section_control(tuple(views), key=key)]()
-
-
-def section_control(names: tuple[str, ...], *, key: str) -> str:
-    """The URL-bound segmented control that picks one of a page's sections `names` (the first by default)."""
-    return bound(st.segmented_control, SECTIONS_LABEL, key=key, options=names, default=names[0], required=True,
-                 label_visibility="collapsed", width="stretch",  # full width: the page's parts, not one setting
-                 help="Only the part you choose is computed; the link keeps your choice.")
+    names = tuple(views)
+    chosen = bound(st.segmented_control, SECTIONS_LABEL, key=key, options=names, default=names[0], required=True,
+                   label_visibility="collapsed", width="stretch",  # full width: the page's parts, not one setting
+                   help="Only the part you choose is computed; the link keeps your choice.")
+    views[chosen]()
 
 
 def set_control(key: str, value: Any) -> None:

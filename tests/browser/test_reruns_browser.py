@@ -1,8 +1,8 @@
 """What a click or a key press reruns, read from the websocket in Chromium. A control updates the URL and reruns
 the page's content (ui.layout.page_body), never the frame: navigation and share box are not sent again. A switch
-of section on the pages whose sections are their own fragment (ui.controls.open_section(alone=True), Training vs
-inference's sections_view) redraws the sections (on Formula, with the sidebar controls they draw) and nothing else:
-the navigation, the share box, the title and the page's text are not sent again."""
+of section on the pages whose sections are their own fragment (ui.controls.open_section(alone=True)) redraws the
+sections (on Formula, with the sidebar controls they draw) and nothing else: the navigation, the share box, the
+title and the page's text are not sent again."""
 
 from __future__ import annotations
 
