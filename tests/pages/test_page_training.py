@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -82,6 +84,11 @@ def test_running_statistics_match_batchnorm_over_the_same_stream(default_page):
     keras = series(frames, "moving variance, Keras 3 (biased)")
     np.testing.assert_allclose(keras["value"], keras_var[keras["step"], 0], rtol=1e-12)
     assert len(running) == MAX_POINTS and running["step"].iloc[-1] == 299  # thinned evenly, the last step kept
+
+
+def test_running_statistics_charts_draw_on_a_canvas(default_page):
+    for chart in default_page.get("vega_lite_chart")[:2]:
+        assert json.loads(chart.proto.spec)["usermeta"]["embedOptions"]["renderer"] == "canvas"
 
 
 def test_convention_mapping_and_generated_code(default_page):
