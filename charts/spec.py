@@ -10,7 +10,9 @@ import pyarrow as pa
 
 # Streamlit draws a chart as SVG unless it has over 2,000 data rows per view. Canvas draws the same picture without
 # a DOM node per mark: on the Training vs inference page a rerun left 2,400 nodes instead of 27,900, and Chromium's
-# style recalculation per key press fell from 44 to 8 ms. Smaller charts stay SVG, whose marks stay in the page.
+# style recalculation per key press fell from 44 to 8 ms. Smaller charts stay SVG, whose marks stay in the page,
+# unless a key press redraws hundreds of their marks (pass canvas=True): a chart of a few hundred points as SVG is
+# thousands of DOM changes per redraw, while on a canvas a first draw of a small chart measured slightly slower.
 CANVAS = {"embedOptions": {"renderer": "canvas"}}
 CANVAS_FROM_ROWS = 1000
 

@@ -289,11 +289,11 @@ def ghost_running_chart(frame: pd.DataFrame, population_mean: float) -> alt.Laye
 
 # Cacheable Vega-Lite specs of the page's charts, straight from lesson objects (`charts.spec.vega_lite_spec`).
 
-def _spec(chart: alt.TopLevelMixin) -> dict:
+def _spec(chart: alt.TopLevelMixin, canvas: bool | None = None) -> dict:
     """`vega_lite_spec` without Altair's 5,000-row guard: the grid and the strips hold up to 5 × 8 × 12 × 16 =
     7,680 values at the largest shape the page's controls allow, sized by the page itself."""
     with alt.data_transformers.enable("default", max_rows=None):
-        return vega_lite_spec(chart)
+        return vega_lite_spec(chart, canvas)
 
 
 def sharing_spec(shape: tuple[int, int, int], num_groups: int, cell: tuple[int, int, int],
@@ -303,9 +303,10 @@ def sharing_spec(shape: tuple[int, int, int], num_groups: int, cell: tuple[int, 
 
 
 def same_data_specs(x: np.ndarray, outputs: dict[str, np.ndarray]) -> tuple[dict, dict]:
-    """(input strips, output strips) of one batch x (N, C, S) and the variants' outputs."""
+    """(input strips, output strips) of one batch x (N, C, S) and the variants' outputs, on a canvas at every
+    size: as SVG their ~500 strokes were ~4,000 DOM changes a key press (same-minute A/B 323/327 -> 256/295 ms)."""
     frame = outputs_frame(x, outputs)
-    return _spec(input_chart(frame)), _spec(outputs_chart(frame))
+    return _spec(input_chart(frame), True), _spec(outputs_chart(frame), True)
 
 
 def sensitivity_spec(batch_sizes: tuple[int, ...], spreads: dict[str, np.ndarray]) -> dict:

@@ -55,6 +55,11 @@ def test_every_chart_is_a_single_view_with_palette_colours_and_readable_text(nam
         assert size is None or size >= palette.MIN_FONT_SIZE
 
 
+def test_strips_draw_on_a_canvas_even_at_a_small_shape():
+    for name in ("input", "outputs"):
+        assert SPECS[name]["usermeta"]["embedOptions"]["renderer"] == "canvas"
+
+
 def test_norm_kinds_take_their_palette_colours():
     scale = without_data(SPECS["sensitivity"])
     for variant in variants.VARIANTS:
