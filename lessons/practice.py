@@ -194,7 +194,7 @@ def dropout_reading(result: VarianceShift, rate: float) -> str:
             f"{result.measured_shift.shape[0]} seeds).")
 
 
-# What each tab claims, the formula it rests on, and its caveats ------------------------------------------------
+# What each part claims, the formula it rests on, and its caveats -----------------------------------------------
 
 TOPICS = {
     "folding": "Fold BN for deployment",

@@ -8,7 +8,7 @@ from lessons.variants import RESIDUALS as _RESIDUAL_MEANINGS
 
 RESIDUALS = tuple(_RESIDUAL_MEANINGS.items())  # (kind of variation, what its spread is taken of), table order
 
-# Situation, choice, why, the experiment tab of this page, an experiment on another page (path, label) or None.
+# Situation, choice, why, the experiment part of this page, an experiment on another page (path, label) or None.
 ADVICE = (
     ("Convolutional networks with batches of 16 or more", "BatchNorm",
      "Its statistics are reliable at that size, and at inference it costs nothing extra.",

@@ -1,5 +1,5 @@
 """The Formula page in Debian's Chromium: a deep link renders KaTeX formulas with its state; a control updates them;
-every tab fits a phone."""
+every part fits a phone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The In practice page in Chromium at 1280×720 (projector) and 390×844 (phone): every tab renders without an
+"""The In practice page in Chromium at 1280×720 (projector) and 390×844 (phone): every part renders without an
 exception, shows its charts and reading, and never overflows the phone's width."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def wider_than_container(page) -> list[int]:
 
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))
-def test_every_tab_renders_and_fits(server_url, browser, device):
+def test_every_part_renders_and_fits(server_url, browser, device):
     context = browser.new_context(viewport=VIEWPORTS[device])
     page = context.new_page()
     for name, label in TOPICS.items():

@@ -1,5 +1,5 @@
 """The Variants page in a real browser: a deep link sets the shape and the selected cell; clicking a cell of the
-grid selects it, moves the highlight and writes the new cell into the URL; every tab renders without an exception
+grid selects it, moves the highlight and writes the new cell into the URL; every part renders without an exception
 and without horizontal overflow at 1280×720 and 390×844, in light and dark themes."""
 
 from __future__ import annotations
@@ -63,20 +63,20 @@ def test_every_section_renders_and_fits(server_url, browser, viewport, scheme):
     context = browser.new_context(viewport=VIEWPORTS[viewport], color_scheme=scheme)
     page = context.new_page()
     try:
-        for tab in SECTIONS:
-            page.goto(f"{server_url}/Variants?view={tab.replace(' ', '+')}")
+        for part in SECTIONS:
+            page.goto(f"{server_url}/Variants?view={part.replace(' ', '+')}")
             wait_for_app(page, timeout=90_000)
             page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
                 .every(chart => chart.querySelector('svg, canvas'))""", timeout=30_000)
             assert_healthy(page)
-            assert section_options(page).filter(has_text=tab).first.get_attribute("aria-checked") == "true"
+            assert section_options(page).filter(has_text=part).first.get_attribute("aria-checked") == "true"
             width, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-            assert width <= inner, f"{tab}: page {width} px wider than the {inner} px viewport"
+            assert width <= inner, f"{part}: page {width} px wider than the {inner} px viewport"
             for chart_width, container in page.locator("[data-testid=stVegaLiteChart]").evaluate_all(
                     "charts => charts.map(c => [c.querySelector('svg, canvas').getBoundingClientRect().width, "
                     "c.parentElement.getBoundingClientRect().width])"):
-                assert chart_width <= container + 1, f"{tab}: a chart {chart_width} px in a {container} px column"
-            if tab in ("Who shares statistics", "Batch Renorm"):
-                screenshot(page, f"variants_{viewport}_{scheme}_{tab.split()[0].lower()}")
+                assert chart_width <= container + 1, f"{part}: a chart {chart_width} px in a {container} px column"
+            if part in ("Who shares statistics", "Batch Renorm"):
+                screenshot(page, f"variants_{viewport}_{scheme}_{part.split()[0].lower()}")
     finally:
         context.close()

@@ -1,4 +1,4 @@
-"""The Deep networks page through AppTest: every tab renders its charts and its computed reading."""
+"""The Deep networks page through AppTest: every part renders its charts and its computed reading."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ PAGE = "pages/7_Deep_networks.py"
 TIMEOUT = 120
 
 
-def show(at, tab: str, **controls):
-    """Open a tab (as a click does) with some controls set, then rerun."""
-    at.session_state["tab"] = tab
-    at.query_params["tab"] = tab
+def show(at, part: str, **controls):
+    """Open a part (as a click does) with some controls set, then rerun."""
+    at.session_state["tab"] = part
+    at.query_params["tab"] = part
     for key, value in controls.items():
         at.session_state[key] = value
     return at.run(timeout=TIMEOUT)
@@ -42,7 +42,7 @@ def test_a_good_gain_changes_the_reading(page):
     assert "both start about equally healthy" in reading(at)
 
 
-def test_depth_tab_shows_the_growth_with_depth_and_the_per_layer_profile(page):
+def test_depth_part_shows_the_growth_with_depth_and_the_per_layer_profile(page):
     at = show(page, "Depth at initialization", net_depth=8)
     assert not at.exception
     charts = at.get("vega_lite_chart")
@@ -52,7 +52,7 @@ def test_depth_tab_shows_the_growth_with_depth_and_the_per_layer_profile(page):
     assert "Without skip connections" in reading(at)
 
 
-def test_scale_tab_measures_invariance_and_weight_decay(page):
+def test_scale_part_measures_invariance_and_weight_decay(page):
     at = show(page, "Scale invariance & weight decay", alpha=10.0, wd_lr=0.2)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}

@@ -68,8 +68,8 @@ def ends_with_value(latex: str, value: float) -> bool:
 
 
 def show_part(at, part: str):
-    """Open one of the page's tabs ("Forward pass", "What ε does", "Backward pass", "Convolutional layers"), as a
-    click does: the tab's state changes and so does the URL (AppTest keeps the query string it started with)."""
+    """Open one of the page's parts ("Forward pass", "What ε does", "Backward pass", "Convolutional layers"), as a
+    click does: the part's state changes and so does the URL (AppTest keeps the query string it started with)."""
     at.session_state["part"] = part
     at.query_params["part"] = part
     return at.run()
@@ -161,7 +161,7 @@ def test_backward_pass_shows_a_wasted_bias_and_the_input_scale(backward_page):
     assert scale["L without BN"].iloc[-1] > 100 * scale["L without BN"].iloc[2]
 
 
-def test_walk_controls_and_banner_leave_the_convolution_tab():
+def test_walk_controls_and_banner_leave_the_convolution_part():
     at = open_page(PAGE, query={"part": "Convolutional layers"})
     assert not at.exception
     assert not [w for w in at.sidebar.radio if w.key == "feature"] and not at.info

@@ -1,5 +1,5 @@
-"""The In practice page under AppTest: every tab opens from its link and shows what the lessons compute; controls
-are URL-bound; only the open tab computes; a link with non-default training settings waits for a click."""
+"""The In practice page under AppTest: every part opens from its link and shows what the lessons compute; controls
+are URL-bound; only the open part computes; a link with non-default training settings waits for a click."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def readings(at) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(text.TOPICS))
-def test_every_tab_opens_from_its_link_with_its_charts_reading_and_library_call(name):
+def test_every_part_opens_from_its_link_with_its_charts_reading_and_library_call(name):
     at = practice_page(topic=text.TOPICS[name])
     assert len(at.get("vega_lite_chart")) == CHARTS[name]
     assert readings(at) and all(readings(at))
@@ -43,7 +43,7 @@ def test_every_tab_opens_from_its_link_with_its_charts_reading_and_library_call(
         assert spec.get("width") == "container"
 
 
-def test_default_tab_shows_the_folding_numbers_of_an_independent_run():
+def test_default_part_shows_the_folding_numbers_of_an_independent_run():
     at = practice_page()
     assert readings(at) == [text.folding_reading(folding_experiment("Linear", 16, "float64"))]
     table = at.dataframe[0].value
@@ -76,16 +76,16 @@ def test_dropout_reading_follows_the_controls():
     assert readings(at) == [text.dropout_reading(variance_shift(2.0), 0.3)]
 
 
-def test_only_the_open_tab_computes(monkeypatch):
+def test_only_the_open_part_computes(monkeypatch):
     st.cache_data.clear()
 
     def fail(*args, **kwargs):
-        raise AssertionError("a tab that is not open trained a network")
+        raise AssertionError("a part that is not open trained a network")
 
     monkeypatch.setattr(lessons.transfer, "pretrain", fail)
-    practice_page()  # the folding tab: no pretraining
+    practice_page()  # the folding part: no pretraining
     at = open_page(PAGE, query={"topic": text.TOPICS["adabn"]}, timeout=90)
-    assert at.exception  # the AdaBN tab does pretrain: the patch is in the page's path
+    assert at.exception  # the AdaBN part does pretrain: the patch is in the page's path
 
 
 def test_a_link_with_non_default_training_settings_waits_for_a_click():

@@ -130,7 +130,7 @@ def test_deep_link_with_cumulative_average_and_no_drift():
     assert "no Keras equivalent" in code[1] and "no Flax equivalent" in code[2]
 
 
-def test_inference_tab_single_sample_forgot_eval_and_mismatch():
+def test_inference_part_single_sample_forgot_eval_and_mismatch():
     at = open_page(PAGE, query={"tab": "Inference", "steps": "120", "m": "8", "drift": "none"})
     assert not at.exception
     batches = reference_stream(120, 8, shift_at=None)
@@ -166,7 +166,7 @@ def test_inference_tab_single_sample_forgot_eval_and_mismatch():
     assert len(at.get("vega_lite_chart")) == 2
 
 
-def test_batch_size_tab_and_switching_tabs(default_page):
+def test_batch_size_part_and_switching_parts(default_page):
     at = default_page
     at.session_state["tab"] = "Batch size"
     at.run()
@@ -215,9 +215,9 @@ def test_with_outliers_references_use_the_true_variance():
     assert any("σ = 2.05" in caption.value for caption in at.caption)
 
 
-@pytest.mark.parametrize("tab", ["Running statistics", "Inference", "Batch size"])
-def test_no_header_a_user_reads_has_an_underscore_or_none(tab):
-    at = open_page(PAGE, query={"tab": tab, "steps": "50"})
+@pytest.mark.parametrize("part", ["Running statistics", "Inference", "Batch size"])
+def test_no_header_a_user_reads_has_an_underscore_or_none(part):
+    at = open_page(PAGE, query={"tab": part, "steps": "50"})
     assert not at.exception and not at.error
     headers = [str(c) for el in at.dataframe for c in el.value.columns]
     assert headers and not [h for h in headers if "_" in h or "None" in h]

@@ -243,4 +243,4 @@ def test_when_to_use_which_rows_open_their_experiment():
     assert links == ["Why it works", "Deep networks", "Training vs inference"]
     at.button(key=f"open{labels.index('Open: Batch Renorm')}").click().run()
     assert not at.exception
-    assert at.slider(key="rmax").value == 3.0  # the Batch Renorm tab is now the one rendered
+    assert at.slider(key="rmax").value == 3.0  # the Batch Renorm part is now the one rendered
