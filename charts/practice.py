@@ -49,9 +49,11 @@ def _finish(chart: alt.TopLevelMixin, title: str) -> alt.TopLevelMixin:
     return readable(chart.properties(title=title, height=HEIGHT, width="container"))
 
 
-def _marker(x: float) -> alt.Chart:
-    return alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5).encode(
-        x=alt.datum(x))
+def _marker(x: float, field: str = "x") -> alt.Chart:
+    """A dashed rule at x on the `field` axis, as data rather than a constant of the spec: a new value swaps data
+    into the live chart instead of compiling and embedding it again (Dropout before BN, A/B 198/181 -> 154/145 ms)."""
+    return alt.Chart(pd.DataFrame({field: [x]})).mark_rule(color=REFERENCE, strokeDash=DASH["reference"],
+                                                           strokeWidth=1.5).encode(x=f"{field}:Q")
 
 
 def folding_chart(result: FoldingResult) -> alt.TopLevelMixin:
@@ -76,8 +78,7 @@ def folding_chart(result: FoldingResult) -> alt.TopLevelMixin:
 
 def recalibration_chart(result: Recalibration) -> alt.TopLevelMixin:
     """Test loss in eval mode along training: EMA running statistics vs PreciseBN."""
-    ema = f"EMA running statistics, momentum {result.momentum:g}"
-    precise = f"PreciseBN, {result.batches} batch{'es' if result.batches > 1 else ''}"
+    ema, precise = "EMA running statistics", "PreciseBN"  # their settings are in the reading, not the spec
     frame = pd.concat([_band_frame(result.steps, result.ema_loss, ema),
                        _band_frame(result.steps, result.precise_loss, precise)], ignore_index=True)
     chart = _band_lines(frame, {ema: STAT["running"], precise: STAT["population"]}, "training step",
@@ -114,7 +115,7 @@ def _seed_strip(frame: pd.DataFrame, colors: dict[str, str], y_title: str, refer
     ticks = alt.Chart(frame).mark_tick(thickness=3, size=28).encode(x="median(value):Q", y=y, color=color)
     layers = [dots, ticks]
     if reference is not None:
-        layers.append(_marker(reference))
+        layers.append(_marker(reference, "value"))
     return alt.layer(*layers)
 
 
@@ -127,16 +128,16 @@ def fine_tune_chart(result: FineTuning) -> alt.TopLevelMixin:
     """Target accuracy per seed after fine-tuning in each mode; the dashed line: before fine-tuning (median)."""
     colors = dict(zip(FINE_TUNE_MODES, (STAT["batch"], STAT["running"], STAT["running"]), strict=True))
     chart = _seed_strip(_strip_frame(result.accuracy), colors, "target test accuracy", float(np.median(result.before)))
-    return _finish(chart, f"Fine-tuned in batches of {result.batch_size}").properties(height=220)
+    return _finish(chart, "After fine-tuning").properties(height=220)
 
 
 def devices_chart(result: DataParallel) -> alt.TopLevelMixin:
     """Test accuracy per seed: K devices each normalizing b samples, or synchronized over K·b."""
-    labels = {f"per device: {result.per_device} samples": result.accuracy["per device"],
-              f"synchronized: {result.devices * result.per_device} samples": result.accuracy["synced"]}
+    labels = {"per device: b samples": result.accuracy["per device"],
+              "synchronized: K·b samples": result.accuracy["synced"]}
     chart = _seed_strip(_strip_frame(labels), dict.fromkeys(labels, NORM["BatchNorm"]), "test accuracy, eval mode",
                         None)
-    return _finish(chart, f"{result.devices} devices × {result.per_device} samples").properties(height=180)
+    return _finish(chart, "K devices, b samples each").properties(height=180)
 
 
 def non_iid_chart(result: NonIid) -> alt.TopLevelMixin:
@@ -178,14 +179,17 @@ def jacobian_chart(jacobian: np.ndarray) -> alt.TopLevelMixin:
     i, j = np.meshgrid(np.arange(1, m + 1), np.arange(1, m + 1), indexing="ij")
     frame = pd.DataFrame({"i": i.ravel(), "j": j.ravel(), "value": jacobian.ravel()})
     limit = float(np.abs(jacobian).max()) or 1.0
-    scale = alt.Scale(domain=[-limit, 0, limit], range=[HUES["blue"], BACKGROUNDS["light"], HUES["vermillion"]],
-                      interpolate="lab")
+    scale = alt.Scale(domainMid=0, range=[HUES["blue"], BACKGROUNDS["light"], HUES["vermillion"]], interpolate="lab")
+    # ±limit as data, below the cells, so the colour scale is symmetric about 0 without a domain in the spec: a
+    # new Jacobian then swaps data into the live chart.
+    extent = alt.Chart(pd.DataFrame({"value": [-limit, limit]})).mark_rect(opacity=0).encode(
+        color=alt.Color("value:Q", scale=scale, title="∂yᵢ/∂xⱼ"))
     base = alt.Chart(frame).encode(x=alt.X("j:O", title="input xⱼ", axis=alt.Axis(labelAngle=0, orient="top")),
                                    y=alt.Y("i:O", title="output yᵢ"))
     # No numbers in the cells: at 390 px a cell is narrower than "−0.07" at 12 px; the tooltip has them.
     cells = base.mark_rect().encode(color=alt.Color("value:Q", scale=scale, title="∂yᵢ/∂xⱼ"),
                                     tooltip=["i:O", "j:O", alt.Tooltip("value:Q", format=".4f")])
-    return _finish(cells, "The Jacobian ∂yᵢ/∂xⱼ")
+    return _finish(alt.layer(extent, cells), "The Jacobian ∂yᵢ/∂xⱼ")
 
 
 def dropout_chart(result: VarianceShift, rate: float) -> alt.TopLevelMixin:

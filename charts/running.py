@@ -86,9 +86,10 @@ def _history_chart(frame: pd.DataFrame, series: dict[str, tuple[str, str]], titl
         base(part("line", "running")).mark_line(strokeWidth=2.5),
         base(part("line", "population")).mark_line(strokeWidth=2, strokeDash=DASH["reference"]),
     ]
-    if shift_step is not None:
-        layers.append(alt.Chart().mark_rule(color=HIGHLIGHT, strokeDash=[2, 2], strokeWidth=2).encode(
-            x=alt.datum(shift_step), tooltip=alt.value(f"sudden shift at step {shift_step}")))
+    if shift_step is not None:  # as data, like `yours` in batch_size_chart
+        shift = pd.DataFrame({"step": [shift_step], "label": [f"sudden shift at step {shift_step}"]})
+        layers.append(alt.Chart(shift).mark_rule(color=HIGHLIGHT, strokeDash=[2, 2], strokeWidth=2).encode(
+            x="step:Q", tooltip="label:N"))
     height = PLOT_HEIGHT + DECORATION_HEIGHT + LEGEND_ROW * len(names)
     return readable(alt.layer(*layers).properties(title=title, height=height, width="container"))
 
@@ -216,9 +217,10 @@ def batch_size_chart(spread: BatchSizeSpread, unreliable_below: int, current: in
         base.mark_line(point=True, strokeWidth=2).encode(shape=shape).transform_filter(alt.datum.series != "σ/√m"),
         base.mark_line(strokeDash=DASH["reference"], strokeWidth=2.5).transform_filter(alt.datum.series == "σ/√m"),
     ]
-    if current is not None:
-        layers.append(alt.Chart().mark_rule(color=REFERENCE, strokeWidth=2).encode(
-            x=alt.datum(current), tooltip=alt.value(f"your batch size: {current}")))
+    if current is not None:  # as data, not a constant of the spec: a new batch size swaps data into the live chart
+        yours = pd.DataFrame({"batch size": [current], "label": [f"your batch size: {current}"]})
+        layers.append(alt.Chart(yours).mark_rule(color=REFERENCE, strokeWidth=2).encode(
+            x="batch size:Q", tooltip="label:N"))
     chart = alt.layer(*layers, data=frame).properties(
         title="Batch statistics stray as the batch shrinks",
         height=DECORATION_HEIGHT + PLOT_HEIGHT + 40 + LEGEND_ROW * len(names), width="container")

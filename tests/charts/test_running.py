@@ -105,3 +105,19 @@ def test_batch_size_chart_marks_the_regime_and_uses_the_true_sigma():
     single_view_that_stretches(spec)
     assert all(isinstance(data, bytes) for data in spec["datasets"].values())  # sent as they are, never converted
     assert any("m < 16" in set(dataset_frame(spec, name).get("label", [])) for name in spec["datasets"])
+
+
+def without_data(spec: dict) -> str:
+    return json.dumps({key: value for key, value in spec.items() if key != "datasets"})
+
+
+def test_a_new_batch_size_or_shift_step_changes_the_data_not_the_spec():
+    spread = batch_size_spread("normal", draws=20, batch_sizes=(1, 2, 4))
+    two, four = (vega_lite_spec(batch_size_chart(spread, 16, current=m)) for m in (2, 4))
+    assert without_data(two) == without_data(four) and two["datasets"] != four["datasets"]
+    from dataclasses import replace
+    settings = StreamSettings(POPULATION, batch_size=8, steps=100, momentum=0.1, seed=1)
+    at_40, at_60 = (running_charts(simulate_stream(replace(settings, population=replace(POPULATION, shift_step=k))),
+                                   None, 0) for k in (40, 60))
+    for before, after in zip(at_40, at_60, strict=True):
+        assert without_data(vega_lite_spec(before)) == without_data(vega_lite_spec(after))
