@@ -60,6 +60,12 @@ def test_strips_draw_on_a_canvas_even_at_a_small_shape():
         assert SPECS[name]["usermeta"]["embedOptions"]["renderer"] == "canvas"
 
 
+def test_a_new_ghost_batch_size_changes_the_data_not_the_spec():
+    ghost = renorm.ghost_experiment(ghost_sizes=(4, 8), batch_size=16, trials=4)
+    at_4, at_8 = (charts.ghost_specs(ghost, renorm.ghost_running(g, batch_size=16, steps=3), g)[0] for g in (4, 8))
+    assert without_data(at_4) == without_data(at_8) and at_4["datasets"] != at_8["datasets"]
+
+
 def test_norm_kinds_take_their_palette_colours():
     scale = without_data(SPECS["sensitivity"])
     for variant in variants.VARIANTS:
