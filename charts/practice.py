@@ -182,13 +182,12 @@ def jacobian_chart(jacobian: np.ndarray) -> alt.TopLevelMixin:
     scale = alt.Scale(domainMid=0, range=[HUES["blue"], BACKGROUNDS["light"], HUES["vermillion"]], interpolate="lab")
     # ±limit as data, below the cells, so the colour scale is symmetric about 0 without a domain in the spec: a
     # new Jacobian then swaps data into the live chart.
-    extent = alt.Chart(pd.DataFrame({"value": [-limit, limit]})).mark_rect(opacity=0).encode(
-        color=alt.Color("value:Q", scale=scale, title="∂yᵢ/∂xⱼ"))
+    color = alt.Color("value:Q", scale=scale, title="∂yᵢ/∂xⱼ")
+    extent = alt.Chart(pd.DataFrame({"value": [-limit, limit]})).mark_rect(opacity=0).encode(color=color)
     base = alt.Chart(frame).encode(x=alt.X("j:O", title="input xⱼ", axis=alt.Axis(labelAngle=0, orient="top")),
                                    y=alt.Y("i:O", title="output yᵢ"))
     # No numbers in the cells: at 390 px a cell is narrower than "−0.07" at 12 px; the tooltip has them.
-    cells = base.mark_rect().encode(color=alt.Color("value:Q", scale=scale, title="∂yᵢ/∂xⱼ"),
-                                    tooltip=["i:O", "j:O", alt.Tooltip("value:Q", format=".4f")])
+    cells = base.mark_rect().encode(color=color, tooltip=["i:O", "j:O", alt.Tooltip("value:Q", format=".4f")])
     return _finish(alt.layer(extent, cells), "The Jacobian ∂yᵢ/∂xⱼ")
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 from charts.deep import ridgeline
 from charts.spec import vega_lite_spec
 from lessons.health import DEPTHS
+from tests.charts.conftest import without_data
 
 
 def densities(depth: int) -> pd.DataFrame:
@@ -13,10 +14,6 @@ def densities(depth: int) -> pd.DataFrame:
     values = np.linspace(-1, 1, 40)
     return pd.DataFrame([{"layer": layer, "value": v, "density": np.exp(-v * v * layer)}
                          for layer in range(1, depth + 1) for v in values])
-
-
-def without_data(spec: dict) -> dict:
-    return {name: part for name, part in spec.items() if name != "datasets"}
 
 
 def test_a_new_depth_changes_only_the_ridgelines_data():

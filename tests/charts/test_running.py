@@ -29,6 +29,7 @@ from lessons.running import (
     same_sample_in_batches,
     simulate_stream,
 )
+from tests.charts.conftest import without_data
 
 POPULATION = Population((5.0, -2.0), (2.0, 0.5), "sudden", mean_shift=2.0, std_factor=1.5, shift_step=40)
 
@@ -105,10 +106,6 @@ def test_batch_size_chart_marks_the_regime_and_uses_the_true_sigma():
     single_view_that_stretches(spec)
     assert all(isinstance(data, bytes) for data in spec["datasets"].values())  # sent as they are, never converted
     assert any("m < 16" in set(dataset_frame(spec, name).get("label", [])) for name in spec["datasets"])
-
-
-def without_data(spec: dict) -> str:
-    return json.dumps({key: value for key, value in spec.items() if key != "datasets"})
 
 
 def test_a_new_batch_size_or_shift_step_changes_the_data_not_the_spec():

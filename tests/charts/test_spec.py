@@ -1,20 +1,16 @@
 """charts.spec: cached specs stay the same when only their data change, draw on a canvas, and carry Arrow bytes."""
 
-import json
 
 import altair as alt
 import pandas as pd
 
 from charts.spec import CANVAS_FROM_ROWS, dataset_frame, vega_lite_spec
+from tests.charts.conftest import without_data
 
 
 def layered(points: pd.DataFrame, rule: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(alt.Chart(points).mark_point().encode(x="a:Q", y="b:Q"),
                      alt.Chart(rule).mark_rule().encode(y="c:Q"))
-
-
-def without_data(spec: dict) -> str:
-    return json.dumps({key: value for key, value in spec.items() if key != "datasets"}, sort_keys=True)
 
 
 def test_new_data_leave_the_spec_unchanged_so_the_browser_swaps_data_in_place():

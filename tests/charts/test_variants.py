@@ -11,6 +11,7 @@ import pytest
 from charts import palette
 from charts import variants as charts
 from lessons import renorm, variants
+from tests.charts.conftest import without_data
 
 SHAPE = (3, 4, 5)
 
@@ -32,10 +33,6 @@ def specs() -> dict[str, dict]:
 
 
 SPECS = specs()
-
-
-def without_data(spec: dict) -> str:
-    return json.dumps({k: v for k, v in spec.items() if k != "datasets"})
 
 
 def colours(spec: dict) -> set[str]:
