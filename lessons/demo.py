@@ -37,6 +37,10 @@ STEPS_TO_INCEPTION_ACCURACY = {"Inception": 31.0e6, "BN-Baseline": 13.3e6, "BN-x
 PYTORCH_ZERO_EPS_ERROR = "ValueError: batch_norm eps must be positive during training, but got 0.0"
 
 
+LEAD = ("A batch-normalization layer treats each feature (column) on its own: it subtracts the feature's mean over the "
+        "batch, divides by its standard deviation, then applies a scale **γ** and shift **β** the network learns. "
+        "Change the batch or the layer in the sidebar and every chart and table follows; for ε > 0 the numbers are "
+        "those PyTorch 2.13's `BatchNorm1d` computes.")
 REFERENCES = """
 - **The transform** (batch mean, biased batch variance, x̂, y = γx̂ + β; "per feature"): Ioffe & Szegedy (2015),
   [arXiv:1502.03167](https://arxiv.org/abs/1502.03167), Algorithm 1.

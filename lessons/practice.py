@@ -338,6 +338,9 @@ block = torch.nn.Sequential(torch.nn.Linear(256, 256), torch.nn.BatchNorm1d(256)
 head = torch.nn.Sequential(torch.nn.Dropout(p=0.5), torch.nn.Linear(256, 10))   # dropout only here''',
 }
 
+LEAD = ("Batch norm's sharpest edges appear after training starts. Each topic below is one of them as a live "
+        "experiment on `bn_core`: the numbers to check, the PyTorch or Keras call that does it, its source. Stochastic "
+        "results are medians over 5 seeds with a min–max band; every sentence under a chart is computed from them.")
 REFERENCES = """
 - **Folding**: PyTorch 2.13 `torch.nn.utils.fusion.fuse_linear_bn_eval`, `fuse_conv_bn_eval` and
   `torch.ao.quantization.fuse_modules`; Jacob et al. 2018, "Quantization and Training of Neural Networks for

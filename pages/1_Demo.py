@@ -13,7 +13,7 @@ from ui import demo_controls as controls
 from ui.controls import bound
 from ui.demo_cache import chart_spec, own_batch, random_batch, running_statistics, stage_data
 from ui.demo_numbers import numbers_view
-from ui.layout import page_body, page_setup, small_print
+from ui.layout import lab_page, page_setup, small_print
 from ui.state import share_batch
 
 page_setup("Demo", "🎛️")
@@ -89,14 +89,6 @@ def insight_cards(batch: demo.DemoBatch, result: demo.LayerPass, training_pass, 
 
 
 def page() -> None:
-    st.title("🎛️ Batch normalization, one batch at a time")
-    st.markdown(
-        "A batch-normalization layer treats each feature (column) on its own: it subtracts the feature's mean over "
-        "the batch, divides by its standard deviation, then applies a scale **γ** and shift **β** the network learns. "
-        "Change the batch or the layer in the sidebar and every chart and table follows; for ε > 0 the numbers are "
-        "those PyTorch 2.13's `BatchNorm1d` computes."
-    )
-
     with st.sidebar:
         st.markdown("#### 1 · The batch")
         preset, seed, specs, batch_size = controls.batch_controls()
@@ -151,8 +143,5 @@ def page() -> None:
 
     insight_cards(batch, result, training_pass, inference_pass, seed, steps)
 
-    with st.expander("References: where each claim comes from"):
-        st.markdown(demo.REFERENCES)
 
-
-page_body(page)
+lab_page("🎛️ Batch normalization, one batch at a time", demo.LEAD, page, demo.REFERENCES)

@@ -11,7 +11,7 @@ from lessons import walkthrough as lesson
 from lessons.format import format_number
 from ui.controls import EPS_OPTIONS, bound, format_eps, open_section, seed_control
 from ui.formula_controls import Walk, conv_eps, walk_controls
-from ui.layout import page_body, page_setup
+from ui.layout import lab_page, page_setup
 from ui.tables import number_columns, show_table
 
 page_setup("Formula", "🧮")
@@ -172,8 +172,6 @@ def walk_part(section):
 
 
 def page() -> None:
-    st.title("🧮 The formula, step by step")
-    st.markdown(text.LEAD)
     # Only the open part is computed and drawn: the whole walk-through at once took the browser over 300 ms to redraw.
     open_section({
         "Forward pass": walk_part(forward_section),
@@ -181,8 +179,6 @@ def page() -> None:
         "Backward pass": walk_part(backward_section),
         "Convolutional layers": lambda: conv_section(conv_eps()),
     }, key="part", alone=True)
-    with st.expander("References"):
-        st.markdown(text.REFERENCES)
 
 
-page_body(page)
+lab_page("🧮 The formula, step by step", text.LEAD, page, text.REFERENCES)

@@ -14,7 +14,7 @@ from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
 from ui.controls import bound, open_section
-from ui.layout import page_body, page_setup
+from ui.layout import lab_page, page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
@@ -181,8 +181,6 @@ def with_stream(settings: lesson.StreamSettings, show: Callable[..., None]) -> C
 
 
 def page() -> None:
-    st.title("🔁 Training vs inference")
-    st.markdown(text.LEAD)
     settings = stream_controls(population_controls())
     # Its own fragment: switching sections reruns the sections, not the sidebar or the page's text.
     open_section({
@@ -190,8 +188,6 @@ def page() -> None:
         "Inference": with_stream(settings, lambda pytorch_run, _keras_run: inference_section(pytorch_run)),
         "Batch size": lambda: batch_size_section(settings.batch_size, settings.eps),
     }, key="tab", alone=True)
-    with st.expander("References"):
-        st.markdown(text.REFERENCES)
 
 
-page_body(page)
+lab_page("🔁 Training vs inference", text.LEAD, page, text.REFERENCES)

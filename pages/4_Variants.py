@@ -9,7 +9,7 @@ from lessons import affine, renorm, variants
 from lessons import variants_text as text
 from lessons.format import column_format
 from ui.controls import bound, eps_control, open_section, seed_control
-from ui.layout import page_body, page_setup
+from ui.layout import lab_page, page_setup
 from ui.variants_controls import shape_controls
 
 page_setup("Variants", "🧩")
@@ -185,11 +185,7 @@ def explorer(eps: float, seed: int) -> None:
 
 
 def page() -> None:
-    st.title("🧩 Normalization variants")
-    st.markdown(text.LEAD)
     explorer(*(eps_control(st.sidebar), seed_control(st.sidebar)))
-    with st.expander("References"):
-        st.dataframe(text.REFERENCES, hide_index=True, width="stretch")
 
 
-page_body(page)
+lab_page("🧩 Normalization variants", text.LEAD, page, text.REFERENCES)

@@ -11,7 +11,7 @@ from lessons import practice as text
 from lessons.format import column_format
 from ui import practice_controls as controls
 from ui.controls import open_section
-from ui.layout import page_body, page_setup
+from ui.layout import lab_page, page_setup
 
 page_setup("In practice", "🛠️")
 
@@ -151,12 +151,6 @@ def run_simple(name: str, view: Callable, panel: Callable) -> Callable[[], None]
 
 
 def page() -> None:
-    st.title("🛠️ Batch norm in practice")
-    st.markdown(
-        "Batch norm's sharpest edges appear after training starts. Each topic below is one of them as a live "
-        "experiment on `bn_core`: the numbers to check, the PyTorch or Keras call that does it, its source. Stochastic "
-        "results are medians over 5 seeds with a min–max band; every sentence under a chart is computed from them."
-    )
     runs = {"folding": run_folding, "recalibration": run_recalibration,
             "adabn": run_simple("adabn", adabn_view, controls.shift_controls),
             "finetune": run_simple("finetune", fine_tune_view, controls.fine_tune_controls),
@@ -166,8 +160,6 @@ def page() -> None:
     # The topic is bound to the URL (?topic=...); only the chosen topic's experiment is computed.
     open_section({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in runs.items()},
                  key="topic", alone=True)
-    with st.expander("References"):
-        st.markdown(text.REFERENCES)
 
 
-page_body(page)
+lab_page("🛠️ Batch norm in practice", text.LEAD, page, text.REFERENCES)

@@ -5,12 +5,12 @@ import streamlit as st
 
 from charts import training as charts
 from charts.spec import vega_lite_spec
-from lessons.why.catalog import EXPERIMENTS, REFERENCES
+from lessons.why.catalog import EXPERIMENTS, LEAD, REFERENCES
 from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, grid_value
 from lessons.why.learning_rate import LR_GRID, curve_reading
 from lessons.why.smoothness import MEASURES
 from ui.controls import bound
-from ui.layout import page_body, page_setup
+from ui.layout import lab_page, page_setup
 from ui.why_controls import lab_settings
 
 page_setup("Why it works", "🔬")
@@ -135,17 +135,11 @@ def experiment_section(name: str) -> None:
 
 
 def page() -> None:
-    st.title("🔬 Why batch norm works: test it yourself")
-    st.markdown("Batch normalization clearly helps networks train; *why* is less settled than most introductions "
-                "suggest. Each experiment trains small networks (written in numpy on `bn_core`) with and without it, "
-                "over several seeds at once, and says what the results show. Every setting is in the link.")
     selected = bound(st.segmented_control, "Experiment", key="exp", options=list(EXPERIMENTS),
                      format_func=lambda name: EXPERIMENTS[name].title, default=DEFAULT_EXPERIMENT, required=True,
                      on_change=approve_chosen_experiment,
                      help="Each experiment tests one claim made for batch normalization.")
     experiment_section(selected)
-    with st.expander("References", icon=":material/menu_book:"):
-        st.markdown(REFERENCES)
 
 
-page_body(page)
+lab_page("🔬 Why batch norm works: test it yourself", LEAD, page, REFERENCES)

@@ -8,7 +8,7 @@ from charts.spec import vega_lite_spec
 from lessons import depth, health, scale_invariance
 from lessons.format import format_number
 from ui.controls import bound, open_section
-from ui.layout import page_body, page_setup
+from ui.layout import lab_page, page_setup
 
 page_setup("Deep networks", "🧠")
 
@@ -154,6 +154,10 @@ def scale_view() -> None:
                "‖W‖ instead.")
 
 
+LEAD = ("Three things BatchNorm does to a deep network that no single batch shows: it keeps every layer's "
+        "activations healthy from a bad start, it makes gradients explode with depth unless skip connections help, and "
+        "it makes the weights before it scale-invariant, which turns weight decay into a learning-rate schedule. Each "
+        "experiment runs five seeds; the band spans them and the reading below is computed.")
 REFERENCES = (
     "- A. Karpathy, *Building makemore Part 3: Activations & Gradients, BatchNorm* (2022): the health diagnostics "
     "(saturation, update:data ratio ~10⁻³).\n"
@@ -171,17 +175,8 @@ REFERENCES = (
 
 
 def page() -> None:
-    st.title("🧠 Batch norm inside deep networks")
-    st.markdown("Three things BatchNorm does to a deep network that no single batch shows: it keeps every layer's "
-                "activations healthy from a bad start, it makes gradients explode with depth unless skip "
-                "connections help, and it makes the weights before it scale-invariant, which turns weight decay into "
-                "a learning-rate schedule. Each experiment runs five seeds; the band spans them and the reading below "
-                "is computed.")
     open_section({"Network health": health_view, "Depth at initialization": depth_view,
                   "Scale invariance & weight decay": scale_view}, key="tab", alone=True)
 
-    with st.expander("References"):
-        st.markdown(REFERENCES)
 
-
-page_body(page)
+lab_page("🧠 Batch norm inside deep networks", LEAD, page, REFERENCES)

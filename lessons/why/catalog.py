@@ -104,6 +104,9 @@ EXPERIMENTS = {
         smoothness.DEFAULT, smoothness.run),
 }
 
+LEAD = ("Batch normalization clearly helps networks train; *why* is less settled than most introductions suggest. Each "
+        "experiment trains small networks (written in numpy on `bn_core`) with and without it, over several seeds at "
+        "once, and says what the results show. Every setting is in the link.")
 REFERENCES = (
     f"- {IOFFE}: Batch Normalization. Internal covariate shift (Sec. 2, Fig. 1: percentiles of a unit's input), "
     "higher learning rates and initialization (abstract, Sec. 3.3), regularization (Sec. 3.4), BN-Baseline vs "

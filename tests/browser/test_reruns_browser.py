@@ -20,17 +20,27 @@ from tests.browser.conftest import (
 )
 
 
-def delta_fragment_ids(page) -> list[str]:
+def delta_fragment_ids(page, sent: list | None = None) -> list[str]:
     """A list that fills with the fragment id of every element the server sends (empty for an element of a full
-    rerun)."""
+    rerun); `sent`, if given, fills with the deltas themselves."""
     fragment_ids: list[str] = []
 
     def record(message) -> None:
         if message.WhichOneof("type") == "delta":
             fragment_ids.append(message.delta.fragment_id)
+            if sent is not None:
+                sent.append(message.delta)
 
     on_forward_msg(page, record)
     return fragment_ids
+
+
+def is_frame_text(delta) -> bool:
+    """Whether `delta` is the page's title or its References expander (ui.layout.lab_page draws both outside the
+    page's fragment)."""
+    if delta.WhichOneof("type") == "new_element":
+        return delta.new_element.WhichOneof("type") == "heading" and delta.new_element.heading.tag == "h1"
+    return delta.WhichOneof("type") == "add_block" and delta.add_block.expandable.label == "References"
 
 
 @pytest.mark.parametrize("path", ["Formula", "Training_vs_Inference", "In_practice", "Deep_networks"])
@@ -43,15 +53,15 @@ def test_a_section_switch_reruns_only_the_sections(page, base_url, path):
     assert_healthy(page)
     switch = fragment_ids[full_run:]
     assert switch, "the section switch drew nothing"
-    body = next(filter(None, fragment_ids))  # the page content's fragment: its first element is the title
+    body = next(filter(None, fragment_ids))  # the page content's fragment, the outermost: its elements come first
     reran_more = [fragment_id for fragment_id in switch if fragment_id in ("", body)]
     assert not reran_more, f"{len(reran_more)} of {len(switch)} elements were sent by a rerun of the whole page"
 
 
-def open_counted(page, base_url, path: str) -> list[str]:
+def open_counted(page, base_url, path: str, sent: list | None = None) -> list[str]:
     """Open the page with a run counter and a delta recorder; return the recorder, checked to hold a full run."""
     page.runs = RunCounter(page)
-    fragment_ids = delta_fragment_ids(page)
+    fragment_ids = delta_fragment_ids(page, sent)
     page.goto(f"{base_url}/{path}")
     wait_for_app(page, timeout=90_000)
     assert "" in fragment_ids, "the first run draws the whole page"
@@ -60,8 +70,11 @@ def open_counted(page, base_url, path: str) -> list[str]:
 
 @pytest.mark.parametrize("info", SUBPAGES, ids=[info.label for info in SUBPAGES])
 def test_a_control_updates_the_url_and_reruns_the_page_content_not_the_frame(page, base_url, info):
-    """The page's first slider (on most pages in the sidebar; Why it works' sits in a collapsed expander)."""
-    fragment_ids = open_counted(page, base_url, info.url_path)
+    """The page's first slider (on most pages in the sidebar; Why it works' sits in a collapsed expander). The
+    title and the References, drawn once by the page's full run, are not sent again."""
+    sent: list = []
+    fragment_ids = open_counted(page, base_url, info.url_path, sent)
+    assert sum(map(is_frame_text, sent)) == 2, "the full run draws the title and the References expander"
     full_run = len(fragment_ids)
     slider, (away, _) = first_slider(page)
     before, runs = page.url, page.runs.finished
@@ -73,3 +86,4 @@ def test_a_control_updates_the_url_and_reruns_the_page_content_not_the_frame(pag
     rerun = fragment_ids[full_run:]
     assert rerun, "the key press drew nothing"
     assert all(rerun), f"{rerun.count('')} of {len(rerun)} elements were sent by a full rerun of the page"
+    assert not any(map(is_frame_text, sent[full_run:])), "the key press sent the title or the References again"
