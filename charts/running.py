@@ -33,6 +33,7 @@ VAR_SERIES = {
     "moving variance, Keras 3 (biased)": ("running", "triangle"),
     "true σ²": ("population", "line"),
 }
+TRUTH = frozenset({"true μ", "true σ²"})  # the population: straight between its changes
 SPREAD_SERIES = {"batch mean": ("batch", "circle"), "batch variance (biased)": ("batch", "square"),
                  "output of a sample at +1σ": ("output", "triangle")}
 
@@ -42,14 +43,27 @@ def shown_steps(steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, steps - 1, min(steps, max_points)).round().astype(int))
 
 
-def history_frame(histories: dict[str, np.ndarray], steps: np.ndarray) -> pd.DataFrame:
-    """Long table of named per-step histories, each (S,), at the step indices `steps` (P,).
+def bends(values: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The step indices of `steps` (P,) where the history `values` (S,) stops being straight, both ends included:
+    a line through these points alone is the line through all P. A population that shifts once is 4 points."""
+    if len(steps) <= 2:
+        return steps
+    y = values[steps]
+    slopes = np.diff(y) / np.diff(steps)
+    straight = np.isclose(slopes[1:], slopes[:-1], rtol=1e-12, atol=1e-12 * max(np.abs(y).max(), 1.0))
+    return steps[np.concatenate([[True], ~straight, [True]])]
+
+
+def history_frame(histories: dict[str, np.ndarray], steps: np.ndarray, lines: frozenset[str] = frozenset()
+                  ) -> pd.DataFrame:
+    """Long table of named per-step histories, each (S,), at the step indices `steps` (P,); the series named in
+    `lines` only where they bend (each point is browser work on every redraw).
 
     Returns columns step, series, value. NaN values are dropped.
     """
     frame = pd.concat(
-        [pd.DataFrame({"step": steps, "series": name, "value": values[steps]})
-         for name, values in histories.items()],
+        [pd.DataFrame({"step": at, "series": name, "value": values[at]})
+         for name, values in histories.items() for at in [bends(values, steps) if name in lines else steps]],
         ignore_index=True,
     )
     return frame.dropna(subset=["value"])
@@ -100,7 +114,7 @@ def running_charts(run: StreamRun, keras: StreamRun | None, feature: int) -> tup
     steps = shown_steps(run.settings.steps)
     j = feature
     means = history_frame({"batch μ": run.batch_mean[:, j], "running μ": run.running_mean[:, j],
-                           "true μ": run.true_mean[:, j]}, steps)
+                           "true μ": run.true_mean[:, j]}, steps, TRUTH)
     variances = {"batch σ², biased (÷m)": run.batch_var_biased[:, j],
                  "batch σ², unbiased (÷(m−1))": run.batch_var_unbiased[:, j],
                  "running σ², PyTorch (unbiased)": run.running_var[:, j], "true σ²": run.true_var[:, j]}
@@ -110,7 +124,7 @@ def running_charts(run: StreamRun, keras: StreamRun | None, feature: int) -> tup
     shift = population.shift_step if population.drift == "sudden" else None
     return (_history_chart(means, MEAN_SERIES, "Mean: batches, running estimate, truth",
                            "mean", shift),
-            _history_chart(history_frame(variances, steps), VAR_SERIES,
+            _history_chart(history_frame(variances, steps, TRUTH), VAR_SERIES,
                            "Variance: biased, unbiased, PyTorch, Keras 3", "variance", shift))
 
 

@@ -12,6 +12,7 @@ from charts import palette
 from charts.running import (
     batch_size_chart,
     batch_size_frame,
+    bends,
     history_frame,
     mismatch_chart,
     running_charts,
@@ -58,6 +59,25 @@ def test_shown_steps_and_history_frame():
     np.testing.assert_array_equal(shown_steps(7), np.arange(7))
     frame = history_frame({"batch σ², unbiased (÷(m−1))": np.array([np.nan, 2.0, 3.0])}, np.arange(3))
     assert list(frame["step"]) == [1, 2] and list(frame["value"]) == [2.0, 3.0]
+
+
+@pytest.mark.parametrize(("values", "corners"), [
+    (np.full(300, 2.0), 2), (np.r_[np.full(150, 5.0), np.full(150, 9.0)], 4), (np.linspace(-1.0, 4.0, 300), 2),
+    (np.linspace(1.0, 3.0, 300) ** 2, 200),  # a std drifting linearly: its variance bends at every step
+])
+def test_a_history_keeps_only_the_steps_where_it_bends_and_draws_the_same_line(values, corners):
+    steps = shown_steps(300)
+    kept = bends(values, steps)
+    assert len(kept) == corners
+    np.testing.assert_allclose(np.interp(steps, kept, values[kept]), values[steps], rtol=1e-12)
+
+
+def test_the_population_travels_as_its_corners(runs):
+    run, keras = runs
+    means, variances = (vega_lite_spec(chart) for chart in running_charts(run, keras, 0))
+    truth = [dataset_frame(means, "data2"), dataset_frame(variances, "data2")]
+    assert [set(frame["series"]) for frame in truth] == [{"true μ"}, {"true σ²"}]
+    assert [len(frame) for frame in truth] == [4, 4], "one sudden shift: start, last step before, first after, end"
 
 
 def test_running_charts_are_two_single_views_in_the_stat_family(runs):
