@@ -1,10 +1,11 @@
-"""charts.spec: cached specs stay the same when only their data change, draw on a canvas, and carry Arrow bytes."""
+"""charts.spec: cached specs stay the same when only their data change, draw on a canvas, carry Arrow bytes, and
+describe to screen readers only the marks a screen reader can reach."""
 
 
 import altair as alt
 import pandas as pd
 
-from charts.spec import CANVAS_FROM_ROWS, dataset_frame, vega_lite_spec
+from charts.spec import CANVAS_FROM_ROWS, PATH_MARKS, dataset_frame, vega_lite_spec
 from tests.charts.conftest import without_data
 
 
@@ -36,3 +37,13 @@ def test_large_charts_draw_on_a_canvas_small_ones_as_svg():
     assert spec(CANVAS_FROM_ROWS)["usermeta"]["embedOptions"]["renderer"] == "canvas"
     assert "usermeta" not in spec(CANVAS_FROM_ROWS - 2)
     assert spec(3, canvas=True)["usermeta"]["embedOptions"]["renderer"] == "canvas"
+
+
+def test_a_canvas_chart_describes_no_marks_an_svg_chart_describes_its_points_not_its_paths():
+    def spec(**kwargs) -> dict:
+        chart = layered(pd.DataFrame({"a": [1, 2], "b": [3, 4]}), pd.DataFrame({"c": [0.5]}))
+        return vega_lite_spec(chart.configure_mark(opacity=0.5), **kwargs)
+    svg, canvas = spec(), spec(canvas=True)
+    assert svg["config"]["mark"] == {"opacity": 0.5}, "an SVG chart's points keep their descriptions"
+    assert all(svg["config"][kind]["aria"] is False for kind in PATH_MARKS)
+    assert canvas["config"]["mark"] == {"opacity": 0.5, "aria": False}
