@@ -24,8 +24,10 @@ def population_controls() -> Population:
     num_features = bound(sidebar.slider, "Features", key="nf", min_value=1, max_value=4, value=2,
                          help="How many features (channels) the layer normalizes, each with its own statistics.")
     means, stds = [], []
+    # One pair of columns for every feature: a row of columns per feature shifted every later control down by one
+    # element per added feature, and the browser then rebuilt each of them instead of updating it.
+    left, right = sidebar.columns(2)
     for j in range(num_features):
-        left, right = sidebar.columns(2)
         means.append(bound(left.number_input, f"F{j} true mean", key=f"mu{j}", min_value=-1000.0, max_value=1000.0,
                            value=DEFAULT_MEANS[j], step=0.5, help=f"Population mean of feature F{j} at step 0."))
         stds.append(bound(right.number_input, f"F{j} true std", key=f"sd{j}", min_value=0.01, max_value=1000.0,
