@@ -14,7 +14,7 @@ from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
 from ui.controls import bound, open_section
-from ui.layout import lab_page, page_setup
+from ui.layout import lab_page, metric_row, page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
@@ -80,18 +80,18 @@ def spread_view(distribution: str, eps: float, current: int) -> tuple[lesson.Bat
 
 def convention_view(settings: lesson.StreamSettings) -> None:
     momentum, steps = settings.momentum, settings.steps
-    cols = st.columns(4)
+    row = metric_row()
     window = lesson.effective_window(momentum, steps)
     if momentum is None:
-        cols[0].metric("PyTorch momentum", "None", help="Cumulative average: factor 1/t for the t-th batch.")
-        cols[1].metric("Keras / Flax momentum", "—", help="No equivalent: both only keep a moving average.")
-        cols[2].metric("Effective window", f"all {steps} batches")
+        row.metric("PyTorch momentum", "None", help="Cumulative average: factor 1/t for the t-th batch.")
+        row.metric("Keras / Flax momentum", "—", help="No equivalent: both only keep a moving average.")
+        row.metric("Effective window", f"all {steps} batches")
     else:
-        cols[0].metric("PyTorch momentum", f"{momentum:g}", help="Weight α of the new batch.")
-        cols[1].metric("Keras / Flax momentum", f"{1 - momentum:.4g}", help="Weight of the old value: 1 − α.")
-        cols[2].metric("Effective window", f"≈ {window:.3g} batch{'es' if window != 1 else ''}",
+        row.metric("PyTorch momentum", f"{momentum:g}", help="Weight α of the new batch.")
+        row.metric("Keras / Flax momentum", f"{1 - momentum:.4g}", help="Weight of the old value: 1 − α.")
+        row.metric("Effective window", f"≈ {window:.3g} batch{'es' if window != 1 else ''}",
                        help=text.WINDOW_HELP)
-    cols[3].metric("Weight left on the start values", format_number(lesson.initial_weight(momentum, steps), 2),
+    row.metric("Weight left on the start values", format_number(lesson.initial_weight(momentum, steps), 2),
                    help="Running μ starts at 0 and running σ² at 1; after S updates they still weigh (1 − α)^S.")
     st.latex(text.CUMULATIVE_LATEX if momentum is None else text.convention_latex(momentum))
 
@@ -118,12 +118,12 @@ def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> No
         st.info("With momentum=None there is no Keras 3 run to compare: Keras has no cumulative average.")
     else:
         bias, m = lesson.variance_bias(run, keras), run.settings.batch_size
-        cols = st.columns(3)
-        cols[0].metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
+        row = metric_row()
+        row.metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
                        help=f"The expected bias of the batch variance at m = {m}.")
-        cols[1].metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",
+        row.metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",
                        help="Averaged over the second half of the stream and over features.")
-        cols[2].metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",
+        row.metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",
                        help="Dividing by the square root of an underestimated variance widens outputs by √(m/(m−1)).")
     st.subheader("The same layer in PyTorch, Keras 3 and Flax")
     snippets = constructor_snippets(run.settings.population.num_features, eps=run.settings.eps,

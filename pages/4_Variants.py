@@ -9,7 +9,7 @@ from lessons import affine, renorm, variants
 from lessons import variants_text as text
 from lessons.format import column_format
 from ui.controls import bound, eps_control, open_section, seed_control
-from ui.layout import lab_page, page_setup
+from ui.layout import lab_page, metric_row, page_setup
 from ui.variants_controls import shape_controls
 
 page_setup("Variants", "🧩")
@@ -143,8 +143,9 @@ def show_renorm():
     spec, summary = renorm_view(r_max, d_max)
     st.markdown(text.RENORM_SETUP.format(seeds=len(summary.ratio)))
     st.vega_lite_chart(spec, width="stretch")
-    for col, (label, value, explained) in zip(st.columns(3), renorm.renorm_metrics(summary), strict=True):
-        col.metric(label, value, help=explained)
+    row = metric_row()
+    for label, value, explained in renorm.renorm_metrics(summary):
+        row.metric(label, value, help=explained)
     st.markdown(renorm.renorm_verdict(summary))
 
 

@@ -8,7 +8,7 @@ from charts.spec import vega_lite_spec
 from lessons import depth, health, scale_invariance
 from lessons.format import format_number
 from ui.controls import bound, open_section
-from ui.layout import lab_page, page_setup
+from ui.layout import lab_page, metric_row, page_setup
 
 page_setup("Deep networks", "🧠")
 
@@ -127,13 +127,13 @@ def scale_view() -> None:
     alpha = bound(st.select_slider, "Scale α of the weights", key="alpha", options=[0.1, 0.5, 2.0, 10.0], value=2.0,
                   help="Multiply the weights (and bias) of a Linear layer followed by BatchNorm by α.")
     measured = scale_invariance.invariance(alpha)
-    left, middle, right = st.columns(3)
-    left.metric("max |y(αW) − y(W)|", format_number(measured.output_gap, 2),
+    row = metric_row()
+    row.metric("max |y(αW) − y(W)|", format_number(measured.output_gap, 2),
                 help=f"At ε = {format_number(measured.eps, 1)}; with ε/α² for the scaled layer the gap is "
                      f"{format_number(measured.exact_gap, 2)}.")
-    middle.metric("‖∂L/∂(αW)‖ / ‖∂L/∂W‖", format_number(measured.gradient_ratio, 6),
+    row.metric("‖∂L/∂(αW)‖ / ‖∂L/∂W‖", format_number(measured.gradient_ratio, 6),
                   help=f"1/α = {format_number(1 / alpha, 3)}.")
-    right.metric("∂L/∂b of the bias before BN", format_number(measured.bias_gradient, 2),
+    row.metric("∂L/∂b of the bias before BN", format_number(measured.bias_gradient, 2),
                  help="The bias is removed with the batch mean: its gradient is 0 up to rounding. Use bias=False.")
     st.caption(f"The outputs differ only through ε: BN with ε on αz equals BN with ε/α² on z "
                f"(gap {format_number(measured.exact_gap, 2)}). The bias before BatchNorm gets a gradient of "

@@ -8,6 +8,7 @@ import streamlit as st
 from lessons import demo
 from lessons.csv_input import download_csv
 from ui.demo_controls import batch_editor, show_table
+from ui.layout import metric_row
 
 RUNNING_MEAN = r"\mu_{\text{run}} \leftarrow (1-\alpha)\,\mu_{\text{run}} + \alpha\,\mu_B"
 RUNNING_VAR = (r"\sigma^2_{\text{run}} \leftarrow (1-\alpha)\,\sigma^2_{\text{run}} + "
@@ -63,10 +64,10 @@ def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.Ru
     with formula_col:
         st.latex(RUNNING_MEAN)
         st.latex(RUNNING_VAR)
-        seen_col, share_col = st.columns(2)
-        seen_col.metric("Batches seen", running.batches_seen, help="Training steps since the reset (PyTorch counts "
+        row = metric_row()
+        row.metric("Batches seen", running.batches_seen, help="Training steps since the reset (PyTorch counts "
                                                                    "them in num_batches_tracked).")
-        share_col.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",
+        row.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",
                          help="1 − (1 − α)^k: how much of the running statistics comes from the k batches seen; the "
                               "rest is still the initial 0 (mean) and 1 (variance).")
         st.caption(f"α = momentum = {momentum:g} in PyTorch's convention (Keras writes {1 - momentum:g}, the weight of "

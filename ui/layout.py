@@ -84,6 +84,13 @@ def lab_page(title: str, lead: str, draw: Callable[[], None], references: str | 
             st.dataframe(references, hide_index=True, width="stretch")
 
 
+def metric_row():
+    """A row for st.metric cards: one horizontal container that wraps on a phone. Columns cost a block per card as
+    well as the row, and each block is browser work on every rerun (on Training vs inference, 16 elements for 7
+    metrics became 9)."""
+    return st.container(horizontal=True, gap="medium")
+
+
 def small_print(text: str) -> str:
     """`text` as Markdown in st.caption's small grey type, for a caption inside another Markdown element (its
     square brackets escaped, so they cannot end the directive)."""

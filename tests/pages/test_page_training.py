@@ -91,6 +91,12 @@ def test_running_statistics_charts_draw_on_a_canvas(default_page):
         assert json.loads(chart.proto.spec)["usermeta"]["embedOptions"]["renderer"] == "canvas"
 
 
+def test_metric_cards_sit_in_rows_not_in_a_column_each(default_page):
+    assert len(default_page.metric) == 7
+    assert len(default_page.main.columns) == 0, "each column is one more block for the browser on every rerun"
+    assert len(default_page.sidebar.columns) == 2, "every feature's true mean and std in one pair of columns"
+
+
 def test_convention_mapping_and_generated_code(default_page):
     at = default_page
     shown = metrics(at)

@@ -1,3 +1,6 @@
+from streamlit.proto.Block_pb2 import Block
+from streamlit.testing.v1 import AppTest
+
 from ui.layout import small_print
 
 
@@ -7,3 +10,19 @@ def test_small_print_is_grey_small_markdown():
 
 def test_small_print_escapes_brackets_that_would_end_the_directive():
     assert small_print("values in [0, 1]") == ":gray[:small[values in \\[0, 1\\]]]"
+
+
+def metric_cards() -> None:
+    from ui.layout import metric_row
+
+    row = metric_row()
+    row.metric("batch size", 16)
+    row.metric("momentum", 0.1)
+
+
+def test_a_metric_row_is_one_wrapping_horizontal_block_holding_the_cards():
+    at = AppTest.from_function(metric_cards).run()
+    (row,) = at.main.children.values()
+    assert row.proto.flex_container.direction == Block.FlexContainer.Direction.HORIZONTAL
+    assert row.proto.flex_container.wrap, "cards wrap to the next line on a phone"
+    assert [metric.label for metric in row.children.values()] == ["batch size", "momentum"]
