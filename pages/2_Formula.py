@@ -11,7 +11,7 @@ from lessons import walkthrough as lesson
 from lessons.format import format_number
 from ui.controls import EPS_OPTIONS, bound, format_eps, open_section, seed_control
 from ui.formula_controls import Walk, conv_eps, walk_controls
-from ui.layout import lab_page, metric_row, page_setup
+from ui.layout import card_row, lab_page, page_setup
 from ui.tables import number_columns, show_table
 
 page_setup("Formula", "🧮")
@@ -119,7 +119,7 @@ def backward_section(w: Walk) -> None:
     st.latex(lesson.dx_step(walk, w.i)[1])
     show_table(lesson.dx_terms_table(walk))
     st.caption(text.dx_caption(walk))
-    checks = metric_row()
+    checks = card_row()
     checks.metric("Σᵢ ∂L/∂xᵢ", format_number(walk.sum_dx, 2), help="Zero up to rounding: see below.")
     checks.metric("Σᵢ ∂L/∂xᵢ · x̂ᵢ", format_number(walk.dx_dot_xhat, 2), help="Zero when ε = 0: see below.")
     st.markdown(text.SUM_ZERO + "\n\n" + text.orthogonal_text(walk) + "\n\n"
@@ -130,7 +130,7 @@ def backward_section(w: Walk) -> None:
     st.subheader("Numerical check")
     errors, h = cached_gradient_check(tuple(w.x_col), w.gamma, w.beta, w.eps, loss, tuple(values))
     st.markdown(text.fd_text(h))
-    row = metric_row()
+    row = card_row()
     for name, error in errors.items():
         row.metric(f"Max relative error, ∂L/∂{name}", format_number(error, 2),
                       help="max |analytic − numeric| / max(1, |analytic|, |numeric|) over all entries.")

@@ -14,7 +14,7 @@ from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
 from ui.controls import bound, open_section
-from ui.layout import lab_page, metric_row, page_setup
+from ui.layout import card_row, lab_page, page_setup
 from ui.tables import show_table
 from ui.training_controls import population_controls, stream_controls
 
@@ -80,7 +80,7 @@ def spread_view(distribution: str, eps: float, current: int) -> tuple[lesson.Bat
 
 def convention_view(settings: lesson.StreamSettings) -> None:
     momentum, steps = settings.momentum, settings.steps
-    row = metric_row()
+    row = card_row()
     window = lesson.effective_window(momentum, steps)
     if momentum is None:
         row.metric("PyTorch momentum", "None", help="Cumulative average: factor 1/t for the t-th batch.")
@@ -118,7 +118,7 @@ def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> No
         st.info("With momentum=None there is no Keras 3 run to compare: Keras has no cumulative average.")
     else:
         bias, m = lesson.variance_bias(run, keras), run.settings.batch_size
-        row = metric_row()
+        row = card_row()
         row.metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
                        help=f"The expected bias of the batch variance at m = {m}.")
         row.metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",

@@ -9,7 +9,7 @@ from lessons import affine, renorm, variants
 from lessons import variants_text as text
 from lessons.format import column_format
 from ui.controls import bound, eps_control, open_section, seed_control
-from ui.layout import lab_page, metric_row, page_setup
+from ui.layout import card_row, lab_page, page_setup
 from ui.variants_controls import shape_controls
 
 page_setup("Variants", "🧩")
@@ -72,9 +72,10 @@ def numbers(frame, **config):  # every numeric column in lessons.format's shared
 def show_sharing(shape, num_groups):
     st.markdown(text.SHARING_INTRO)
     st.latex(text.SHARING_FORMULA)
-    cell = tuple(bound(col.select_slider, label, key=key, options=range(size), value=0, help=explained,
+    row = card_row()
+    cell = tuple(bound(row.select_slider, label, key=key, options=range(size), value=0, help=explained,
                        format_func=lambda k: str(k + 1))  # shown 1…N, as samples are numbered everywhere
-                 for col, size, (label, key, explained) in zip(st.columns(3), shape, text.CELL_CONTROLS, strict=True))
+                 for size, (label, key, explained) in zip(shape, text.CELL_CONTROLS, strict=True))
     # One chart key per selected cell: the chart starts with an empty selection, so clicking any cell, even the
     # one clicked before the controls moved the selection elsewhere, is a change that reaches the callback.
     chart_key = "grid_{}_{}_{}".format(*cell)
@@ -143,7 +144,7 @@ def show_renorm():
     spec, summary = renorm_view(r_max, d_max)
     st.markdown(text.RENORM_SETUP.format(seeds=len(summary.ratio)))
     st.vega_lite_chart(spec, width="stretch")
-    row = metric_row()
+    row = card_row()
     for label, value, explained in renorm.renorm_metrics(summary):
         row.metric(label, value, help=explained)
     st.markdown(renorm.renorm_verdict(summary))

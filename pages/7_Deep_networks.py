@@ -8,7 +8,7 @@ from charts.spec import vega_lite_spec
 from lessons import depth, health, scale_invariance
 from lessons.format import format_number
 from ui.controls import bound, open_section
-from ui.layout import lab_page, metric_row, page_setup
+from ui.layout import card_row, lab_page, page_setup
 
 page_setup("Deep networks", "🧠")
 
@@ -127,7 +127,7 @@ def scale_view() -> None:
     alpha = bound(st.select_slider, "Scale α of the weights", key="alpha", options=[0.1, 0.5, 2.0, 10.0], value=2.0,
                   help="Multiply the weights (and bias) of a Linear layer followed by BatchNorm by α.")
     measured = scale_invariance.invariance(alpha)
-    row = metric_row()
+    row = card_row()
     row.metric("max |y(αW) − y(W)|", format_number(measured.output_gap, 2),
                 help=f"At ε = {format_number(measured.eps, 1)}; with ε/α² for the scaled layer the gap is "
                      f"{format_number(measured.exact_gap, 2)}.")

@@ -8,7 +8,7 @@ import streamlit as st
 from lessons import demo
 from lessons.csv_input import download_csv
 from ui.demo_controls import batch_editor, show_table
-from ui.layout import metric_row
+from ui.layout import card_row
 
 RUNNING_MEAN = r"\mu_{\text{run}} \leftarrow (1-\alpha)\,\mu_{\text{run}} + \alpha\,\mu_B"
 RUNNING_VAR = (r"\sigma^2_{\text{run}} \leftarrow (1-\alpha)\,\sigma^2_{\text{run}} + "
@@ -64,7 +64,7 @@ def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.Ru
     with formula_col:
         st.latex(RUNNING_MEAN)
         st.latex(RUNNING_VAR)
-        row = metric_row()
+        row = card_row()
         row.metric("Batches seen", running.batches_seen, help="Training steps since the reset (PyTorch counts "
                                                                    "them in num_batches_tracked).")
         row.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",

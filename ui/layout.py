@@ -84,10 +84,11 @@ def lab_page(title: str, lead: str, draw: Callable[[], None], references: str | 
             st.dataframe(references, hide_index=True, width="stretch")
 
 
-def metric_row():
-    """A row for st.metric cards: one horizontal container that wraps on a phone. Columns cost a block per card as
-    well as the row, and each block is browser work on every rerun (on Training vs inference, 16 elements for 7
-    metrics became 9)."""
+def card_row():
+    """A row of metric cards or of controls: one horizontal container whose items share its width and wrap on a
+    phone (two to a line at 390 px, where columns stacked one per line). Columns cost a block per item as well as
+    the row, and each block is browser work on every rerun (Training vs inference: 16 elements for its 7 metrics
+    became 9)."""
     return st.container(horizontal=True, gap="medium")
 
 

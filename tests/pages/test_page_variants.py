@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from streamlit.proto.Block_pb2 import Block
 
 from lessons.format import format_number
 from lessons.renorm import ghost_experiment, ghost_running, renorm_summary
@@ -66,12 +67,33 @@ def assert_highlight(at, shape, num_groups, cell):
         assert [tuple(r) for r in selected[["n", "c", "s"]].to_numpy()] == [cell]
 
 
+HORIZONTAL = Block.FlexContainer.Direction.HORIZONTAL
+
+
 def test_defaults_highlight_the_sets_of_cell_0():
     at = variants_page()
     assert_highlight(at, (4, 6, 4), 2, (0, 0, 0))
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert spec["params"][0]["name"] == "cell"
     assert spec["params"][0]["select"]["fields"] == ["n", "c", "s"]
+
+
+def test_shape_and_cell_controls_are_rows_not_a_column_each():
+    at = variants_page()
+    labels = [[getattr(item, "label", None) for item in row.children.values()] for row in horizontal_rows(at.main)]
+    assert ["Batch size N", "Channels C", "Positions per channel H·W", "Groups G (GroupNorm)"] in labels
+    assert ["Sample n", "Channel c", "Position s"] in labels
+    assert len(at.main.columns) == 0
+
+
+def horizontal_rows(block) -> list:
+    """Every horizontal container inside `block`, at any depth."""
+    rows = []
+    for child in getattr(block, "children", {}).values():
+        if child.type == "flex_container" and child.proto.flex_container.direction == HORIZONTAL:
+            rows.append(child)
+        rows += horizontal_rows(child)
+    return rows
 
 
 def test_deep_link_sets_shape_groups_and_cell():

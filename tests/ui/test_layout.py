@@ -13,14 +13,14 @@ def test_small_print_escapes_brackets_that_would_end_the_directive():
 
 
 def metric_cards() -> None:
-    from ui.layout import metric_row
+    from ui.layout import card_row
 
-    row = metric_row()
+    row = card_row()
     row.metric("batch size", 16)
     row.metric("momentum", 0.1)
 
 
-def test_a_metric_row_is_one_wrapping_horizontal_block_holding_the_cards():
+def test_a_card_row_is_one_wrapping_horizontal_block_holding_the_cards():
     at = AppTest.from_function(metric_cards).run()
     (row,) = at.main.children.values()
     assert row.proto.flex_container.direction == Block.FlexContainer.Direction.HORIZONTAL
