@@ -42,7 +42,7 @@ for start in range(0, len(pages), 3):
             st.write(info.summary)
             st.page_link(info.path, label=f"Open {info.label}", icon=info.icon)
 
-with st.expander("References"):
+with st.expander("References", icon=":material/menu_book:"):
     st.markdown(
         "- Batch normalization, its formula and the step counts: Ioffe & Szegedy (2015), "
         "[arXiv:1502.03167](https://arxiv.org/abs/1502.03167), Algorithm 1 and Figure 3 (Inception 31.0M steps, "

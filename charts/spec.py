@@ -65,8 +65,8 @@ def on_canvas(spec: dict) -> None:
 
     A canvas has no node per mark for a screen reader to find, so those descriptions would only be built and
     thrown away: an expression of four number formats per mark, evaluated on every redraw by the browser's
-    CSP-safe expression interpreter (on Training vs inference that was ~25 of its ~50 ms of Vega expressions per
-    key press). The chart's own title and description stay.
+    CSP-safe expression interpreter (on Training vs inference, ~25 of the ~60 ms per key press that went to Vega's
+    expressions and number formats). The chart's own title and description stay.
     """
     spec["usermeta"] = CANVAS
     config = spec.setdefault("config", {})
