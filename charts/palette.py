@@ -18,6 +18,7 @@ Rules the chart builders follow:
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 
 BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}
 
@@ -81,6 +82,17 @@ def zero_rule(axis: str = "x") -> alt.Chart:
     return alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5).encode(
         **{axis: alt.datum(0)}
     )
+
+
+def rule_at(value: float, field: str, label: str | None = None, **style) -> alt.Chart:
+    """A vertical rule at `value` of the x field `field`, with `label` as its tooltip if given.
+
+    The value travels as a one-row dataset, not as a constant of the spec: when a control moves it, the browser
+    swaps the new data into the live chart instead of compiling and embedding a new spec."""
+    row, encoding = {field: [value]}, {"x": f"{field}:Q"}
+    if label is not None:
+        row["label"], encoding["tooltip"] = [label], "label:N"
+    return alt.Chart(pd.DataFrame(row)).mark_rule(**style).encode(**encoding)
 
 
 def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:

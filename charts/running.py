@@ -14,7 +14,7 @@ import pandas as pd
 
 from lessons.running import BatchSizeSpread, StreamRun
 
-from .palette import DASH, HIGHLIGHT, REFERENCE, STAGE, STAT, color_scale, readable, zero_rule
+from .palette import DASH, HIGHLIGHT, REFERENCE, STAGE, STAT, color_scale, readable, rule_at, zero_rule
 
 MAX_POINTS = 200  # plotted steps per chart: each point is browser work on every rerun (400 -> 200: ~80 ms a rerun)
 # Streamlit fits a stretched single or layered chart into its height, title, axes and legend included:
@@ -61,11 +61,11 @@ def history_frame(histories: dict[str, np.ndarray], steps: np.ndarray, lines: fr
 
     Returns columns step, series, value. NaN values are dropped.
     """
-    frame = pd.concat(
-        [pd.DataFrame({"step": at, "series": name, "value": values[at]})
-         for name, values in histories.items() for at in [bends(values, steps) if name in lines else steps]],
-        ignore_index=True,
-    )
+    def rows(name: str, values: np.ndarray) -> pd.DataFrame:
+        at = bends(values, steps) if name in lines else steps
+        return pd.DataFrame({"step": at, "series": name, "value": values[at]})
+
+    frame = pd.concat([rows(name, values) for name, values in histories.items()], ignore_index=True)
     return frame.dropna(subset=["value"])
 
 
@@ -100,10 +100,9 @@ def _history_chart(frame: pd.DataFrame, series: dict[str, tuple[str, str]], titl
         base(part("line", "running")).mark_line(strokeWidth=2.5),
         base(part("line", "population")).mark_line(strokeWidth=2, strokeDash=DASH["reference"]),
     ]
-    if shift_step is not None:  # as data, like `yours` in batch_size_chart
-        shift = pd.DataFrame({"step": [shift_step], "label": [f"sudden shift at step {shift_step}"]})
-        layers.append(alt.Chart(shift).mark_rule(color=HIGHLIGHT, strokeDash=[2, 2], strokeWidth=2).encode(
-            x="step:Q", tooltip="label:N"))
+    if shift_step is not None:
+        layers.append(rule_at(shift_step, "step", f"sudden shift at step {shift_step}", color=HIGHLIGHT,
+                              strokeDash=[2, 2], strokeWidth=2))
     height = PLOT_HEIGHT + DECORATION_HEIGHT + LEGEND_ROW * len(names)
     return readable(alt.layer(*layers).properties(title=title, height=height, width="container"))
 
@@ -231,10 +230,8 @@ def batch_size_chart(spread: BatchSizeSpread, unreliable_below: int, current: in
         base.mark_line(point=True, strokeWidth=2).encode(shape=shape).transform_filter(alt.datum.series != "σ/√m"),
         base.mark_line(strokeDash=DASH["reference"], strokeWidth=2.5).transform_filter(alt.datum.series == "σ/√m"),
     ]
-    if current is not None:  # as data, not a constant of the spec: a new batch size swaps data into the live chart
-        yours = pd.DataFrame({"batch size": [current], "label": [f"your batch size: {current}"]})
-        layers.append(alt.Chart(yours).mark_rule(color=REFERENCE, strokeWidth=2).encode(
-            x="batch size:Q", tooltip="label:N"))
+    if current is not None:
+        layers.append(rule_at(current, "batch size", f"your batch size: {current}", color=REFERENCE, strokeWidth=2))
     chart = alt.layer(*layers, data=frame).properties(
         title="Batch statistics stray as the batch shrinks",
         height=DECORATION_HEIGHT + PLOT_HEIGHT + 40 + LEGEND_ROW * len(names), width="container")

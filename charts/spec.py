@@ -50,9 +50,7 @@ def vega_lite_spec(chart: alt.TopLevelMixin, canvas: bool | None = None) -> dict
     cheap: `st.cache_data` unpickles its value on every hit.
     """
     spec = stable_dataset_names(chart.to_dict())
-    config = spec.setdefault("config", {})
-    for kind in PATH_MARKS:
-        config[kind] = {**config.get(kind, {}), "aria": False}
+    undescribed(spec, PATH_MARKS)
     if canvas or (canvas is None and sum(map(len, spec.get("datasets", {}).values())) >= CANVAS_FROM_ROWS):
         on_canvas(spec)
     spec["datasets"] = {name: arrow_bytes(pd.DataFrame.from_records(rows))
@@ -69,8 +67,15 @@ def on_canvas(spec: dict) -> None:
     expressions and number formats). The chart's own title and description stay.
     """
     spec["usermeta"] = CANVAS
+    undescribed(spec, ("mark",))
+
+
+def undescribed(spec: dict, kinds: tuple[str, ...]) -> None:
+    """Turn off Vega-Lite's per-mark ARIA descriptions for the mark types `kinds` ("mark": every type) in `spec`'s
+    config, keeping the rest of each type's settings."""
     config = spec.setdefault("config", {})
-    config["mark"] = {**config.get("mark", {}), "aria": False}
+    for kind in kinds:
+        config[kind] = {**config.get(kind, {}), "aria": False}
 
 
 def stable_dataset_names(spec: dict) -> dict:

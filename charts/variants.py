@@ -22,6 +22,7 @@ from charts.palette import (
     REFERENCE,
     color_scale,
     readable,
+    rule_at,
     zero_rule,
 )
 from charts.spec import vega_lite_spec
@@ -259,8 +260,7 @@ def ghost_chart(frame: pd.DataFrame, full_batch: float, batch_size: int, chosen:
     label = alt.Chart().mark_text(align="left", baseline="bottom", dy=-4, color=REFERENCE, fontSize=12).encode(
         x=alt.datum(min(frame["size"])), y=alt.datum(full_batch),
         text=alt.datum(f"BatchNorm, full batch of {batch_size}"))
-    chosen_rule = alt.Chart(pd.DataFrame({"size": [chosen]})).mark_rule(color=REFERENCE, strokeWidth=2).encode(
-        x="size:Q")  # as data: a new g swaps data into the live chart instead of embedding a new spec
+    chosen_rule = rule_at(chosen, "size", color=REFERENCE, strokeWidth=2)
     return readable(alt.layer(full, label, chosen_rule, lines, data=frame).properties(height=300))
 
 
