@@ -133,7 +133,7 @@ def backward_section(w: Walk) -> None:
     row = card_row()
     for name, error in errors.items():
         row.metric(f"Max relative error, ∂L/∂{name}", format_number(error, 2),
-                      help="max |analytic − numeric| / max(1, |analytic|, |numeric|) over all entries.")
+                   help="max |analytic − numeric| / max(1, |analytic|, |numeric|) over all entries.")
     if max(errors.values()) > 1e-6:
         st.warning(text.FD_FAILS)
     else:

@@ -90,9 +90,9 @@ def convention_view(settings: lesson.StreamSettings) -> None:
         row.metric("PyTorch momentum", f"{momentum:g}", help="Weight α of the new batch.")
         row.metric("Keras / Flax momentum", f"{1 - momentum:.4g}", help="Weight of the old value: 1 − α.")
         row.metric("Effective window", f"≈ {window:.3g} batch{'es' if window != 1 else ''}",
-                       help=text.WINDOW_HELP)
+                   help=text.WINDOW_HELP)
     row.metric("Weight left on the start values", format_number(lesson.initial_weight(momentum, steps), 2),
-                   help="Running μ starts at 0 and running σ² at 1; after S updates they still weigh (1 − α)^S.")
+               help="Running μ starts at 0 and running σ² at 1; after S updates they still weigh (1 − α)^S.")
     st.latex(text.CUMULATIVE_LATEX if momentum is None else text.convention_latex(momentum))
 
 
@@ -120,11 +120,11 @@ def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> No
         bias, m = lesson.variance_bias(run, keras), run.settings.batch_size
         row = card_row()
         row.metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
-                       help=f"The expected bias of the batch variance at m = {m}.")
+                   help=f"The expected bias of the batch variance at m = {m}.")
         row.metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",
-                       help="Averaged over the second half of the stream and over features.")
+                   help="Averaged over the second half of the stream and over features.")
         row.metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",
-                       help="Dividing by the square root of an underestimated variance widens outputs by √(m/(m−1)).")
+                   help="Dividing by the square root of an underestimated variance widens outputs by √(m/(m−1)).")
     st.subheader("The same layer in PyTorch, Keras 3 and Flax")
     snippets = constructor_snippets(run.settings.population.num_features, eps=run.settings.eps,
                                     momentum=run.settings.momentum)

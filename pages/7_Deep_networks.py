@@ -129,12 +129,12 @@ def scale_view() -> None:
     measured = scale_invariance.invariance(alpha)
     row = card_row()
     row.metric("max |y(αW) − y(W)|", format_number(measured.output_gap, 2),
-                help=f"At ε = {format_number(measured.eps, 1)}; with ε/α² for the scaled layer the gap is "
-                     f"{format_number(measured.exact_gap, 2)}.")
+               help=f"At ε = {format_number(measured.eps, 1)}; with ε/α² for the scaled layer the gap is "
+                    f"{format_number(measured.exact_gap, 2)}.")
     row.metric("‖∂L/∂(αW)‖ / ‖∂L/∂W‖", format_number(measured.gradient_ratio, 6),
-                  help=f"1/α = {format_number(1 / alpha, 3)}.")
+               help=f"1/α = {format_number(1 / alpha, 3)}.")
     row.metric("∂L/∂b of the bias before BN", format_number(measured.bias_gradient, 2),
-                 help="The bias is removed with the batch mean: its gradient is 0 up to rounding. Use bias=False.")
+               help="The bias is removed with the batch mean: its gradient is 0 up to rounding. Use bias=False.")
     st.caption(f"The outputs differ only through ε: BN with ε on αz equals BN with ε/α² on z "
                f"(gap {format_number(measured.exact_gap, 2)}). The bias before BatchNorm gets a gradient of "
                f"{format_number(measured.bias_gradient, 2)}: nothing to learn, so `nn.Linear(..., bias=False)` "

@@ -65,11 +65,11 @@ def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.Ru
         st.latex(RUNNING_MEAN)
         st.latex(RUNNING_VAR)
         row = card_row()
-        row.metric("Batches seen", running.batches_seen, help="Training steps since the reset (PyTorch counts "
-                                                                   "them in num_batches_tracked).")
+        row.metric("Batches seen", running.batches_seen,
+                   help="Training steps since the reset (PyTorch counts them in num_batches_tracked).")
         row.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",
-                         help="1 − (1 − α)^k: how much of the running statistics comes from the k batches seen; the "
-                              "rest is still the initial 0 (mean) and 1 (variance).")
+                   help="1 − (1 − α)^k: how much of the running statistics comes from the k batches seen; the "
+                        "rest is still the initial 0 (mean) and 1 (variance).")
         st.caption(f"α = momentum = {momentum:g} in PyTorch's convention (Keras writes {1 - momentum:g}, the weight of "
                    "the old value). The running variance averages the **unbiased** batch variance (divide by m − 1).")
     params = demo.parameters_table(names, gamma, beta, running.mean, running.var)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,6 @@ POPULATION = Population((5.0, -2.0), (2.0, 0.5), "sudden", mean_shift=2.0, std_f
 @pytest.fixture(scope="module")
 def runs():
     settings = StreamSettings(POPULATION, batch_size=8, steps=100, momentum=0.1, seed=1)
-    from dataclasses import replace
     return simulate_stream(settings), simulate_stream(replace(settings, convention="keras"))
 
 
@@ -132,7 +132,6 @@ def test_a_new_batch_size_or_shift_step_changes_the_data_not_the_spec():
     spread = batch_size_spread("normal", draws=20, batch_sizes=(1, 2, 4))
     two, four = (vega_lite_spec(batch_size_chart(spread, 16, current=m)) for m in (2, 4))
     assert without_data(two) == without_data(four) and two["datasets"] != four["datasets"]
-    from dataclasses import replace
     settings = StreamSettings(POPULATION, batch_size=8, steps=100, momentum=0.1, seed=1)
     at_40, at_60 = (running_charts(simulate_stream(replace(settings, population=replace(POPULATION, shift_step=k))),
                                    None, 0) for k in (40, 60))
