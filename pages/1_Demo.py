@@ -13,7 +13,7 @@ from ui import demo_controls as controls
 from ui.controls import bound
 from ui.demo_cache import chart_spec, own_batch, random_batch, running_statistics, stage_data
 from ui.demo_numbers import numbers_view
-from ui.layout import lab_page, page_setup, small_print
+from ui.layout import lab_page, page_setup, rerun_only, small_print
 from ui.state import share_batch
 
 page_setup("Demo", "🎛️")
@@ -88,6 +88,9 @@ def insight_cards(batch: demo.DemoBatch, result: demo.LayerPass, training_pass, 
                     help="Set every value of the first feature to its mean and ε to 0.")
 
 
+LAYER = "demo_layer"  # the key of layer_view's fragment: what a change of the layer's controls reruns
+
+
 def page() -> None:
     with st.sidebar:
         st.markdown("#### 1 · The batch")
@@ -101,23 +104,33 @@ def page() -> None:
         st.caption(batch.source_note)
         share_batch(batch.x, "Demo page")
         st.markdown("#### 2 · The layer")
-        mode, eps, momentum, steps = controls.layer_controls(can_train=batch.x.shape[0] > 1)
+        # A change of mode, ε, steps, γ or β reruns only layer_view, not these controls: the Demo's key press
+        # sent 78 elements, now 42 (same-minute A/B: 250 -> 203 ms).
+        controls.layer_controls(can_train=batch.x.shape[0] > 1, on_change=rerun_only(LAYER))
         with st.expander("γ and β per feature"):
-            gamma, beta = controls.affine_controls(batch.names)
+            controls.affine_controls(batch.names, on_change=rerun_only(LAYER))
             undo_slot = st.container()
+    layer_view(batch, preset, seed, undo_slot)
 
-    running = running_statistics(steps, momentum, seed, batch)
+
+@st.fragment(key=LAYER)
+def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None:
+    """Everything the layer's settings shape: the undo buttons (in the sidebar's `undo_slot`) and the main area."""
+    layer = controls.layer_settings(len(batch.names))
+    running = running_statistics(layer.steps, layer.momentum, seed, batch)
     upload = controls.upload_report()
     problems = (*(upload.messages(preset == "custom") if upload else ()), *batch.problems,
                 *((running.problem,) if running.problem else ()))
     for problem in problems:
         (st.error if problem.level == "error" else st.warning)(problem.message, icon=":material/warning:")
 
-    inference_pass = demo.layer_pass(batch.x, gamma, beta, eps=eps, training=False, running_mean=running.mean,
-                                     running_var=running.var)
-    training_pass = None if batch.x.shape[0] == 1 else demo.layer_pass(batch.x, gamma, beta, eps=eps, training=True,
-                                                                       running_mean=None, running_var=None)
-    result = training_pass if mode == "training" and training_pass is not None else inference_pass
+    gamma, beta = layer.gamma, layer.beta
+    inference_pass = demo.layer_pass(batch.x, gamma, beta, eps=layer.eps, training=False,
+                                     running_mean=running.mean, running_var=running.var)
+    training_pass = None if batch.x.shape[0] == 1 else demo.layer_pass(batch.x, gamma, beta, eps=layer.eps,
+                                                                       training=True, running_mean=None,
+                                                                       running_var=None)
+    result = training_pass if layer.mode == "training" and training_pass is not None else inference_pass
     names = list(batch.names)
 
     undo_col, reset_col = undo_slot.columns(2)
@@ -128,10 +141,10 @@ def page() -> None:
                      args=([1.0] * len(names), [0.0] * len(names)), width="stretch",
                      help="Back to PyTorch's initial values.")
 
-    layer_notices(mode == "training", training_pass is None, result, names)
+    layer_notices(layer.mode == "training", training_pass is None, result, names)
 
     distribution_view(result, names, gamma, beta)
-    st.info(demo.mode_note(result, running.batches_seen, momentum), icon=":material/school:")
+    st.info(demo.mode_note(result, running.batches_seen, layer.momentum), icon=":material/school:")
 
     # Collapsed by default and computed only when open (its ~45 elements were half of a rerun's server CPU); the link
     # carries whether it is open.
@@ -139,9 +152,9 @@ def page() -> None:
                     key="numbers", icon=":material/table:")
     if numbers.open:
         with numbers:
-            numbers_view(batch, result, running, gamma, beta, momentum, own_batch=preset == "custom")
+            numbers_view(batch, result, running, gamma, beta, layer.momentum, own_batch=preset == "custom")
 
-    insight_cards(batch, result, training_pass, inference_pass, seed, steps)
+    insight_cards(batch, result, training_pass, inference_pass, seed, layer.steps)
 
 
 lab_page("🎛️ Batch normalization, one batch at a time", demo.LEAD, page, demo.REFERENCES)

@@ -132,11 +132,11 @@ def format_eps(eps: float) -> str:
     return "0" if eps == 0 else f"{eps:.0e}"
 
 
-def eps_control(container=st) -> float:
+def eps_control(container=st, on_change: Callable[[], None] | None = None) -> float:
     """ε, from 0 to 1e-1 on a log scale (default 1e-5), shared across pages."""
     return bound(
         container.select_slider, "ε (epsilon)", key="eps", shared=True, options=EPS_OPTIONS, value=1e-5,
-        format_func=format_eps,
+        format_func=format_eps, on_change=on_change,
         help="Added to the variance before the square root: keeps the division finite when a feature is "
              "constant. PyTorch's default is 1e-5, Keras' 1e-3.",
     )
@@ -155,16 +155,16 @@ def momentum_control(container=st) -> float:
     return momentum
 
 
-def gamma_beta_controls(feature: int, gamma_container=st, beta_container=st, *, name: str | None = None
-                        ) -> tuple[float, float]:
+def gamma_beta_controls(feature: int, gamma_container=st, beta_container=st, *, name: str | None = None,
+                        on_change: Callable[[], None] | None = None) -> tuple[float, float]:
     """γ and β of one feature (keys gamma{j}, beta{j}), shared across pages: set on the Demo page, seen on the
     Formula page. name: how the help text calls the feature (default F{j})."""
     name = name or f"F{feature}"
     gamma = bound(gamma_container.number_input, f"γ{feature} (scale of F{feature})", key=f"gamma{feature}",
-                  shared=True, value=1.0, step=0.1, format="%.4f",
+                  shared=True, value=1.0, step=0.1, format="%.4f", on_change=on_change,
                   help=f"Learnable scale of feature {feature} ({name}); 1 keeps x̂'s spread.")
     beta = bound(beta_container.number_input, f"β{feature} (shift of F{feature})", key=f"beta{feature}",
-                 shared=True, value=0.0, step=0.1, format="%.4f",
+                 shared=True, value=0.0, step=0.1, format="%.4f", on_change=on_change,
                  help=f"Learnable shift of feature {feature} ({name}); 0 keeps x̂ centred.")
     return gamma, beta
 

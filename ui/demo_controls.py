@@ -7,6 +7,9 @@ that one copy is what "Your own" starts from. Callbacks only move values between
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -29,6 +32,7 @@ from lessons.demo import (
 )
 from lessons.shapes import VIEWS
 from ui.controls import bound, eps_control, gamma_beta_controls, momentum_control, seed_control, set_control
+from ui.layout import redraw_page
 from ui.state import shared_batch
 
 EDITOR_VERSION = "_demo_editor_version"
@@ -43,11 +47,15 @@ def _refresh_editor() -> None:
     st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
 
 
-def use_own_batch(x: np.ndarray, names) -> None:
-    """Make x (N, F) the page's batch: written into the bound `data` text, so a link carries it."""
-    st.session_state["data"] = batch_to_csv(x, names)
-    st.session_state["preset"] = "custom"
+def own_batch_values(x: np.ndarray, names) -> dict[str, str]:
+    """The controls that make x (N, F) the page's batch: the bound `data` text, so a link carries it, and the
+    preset. The table editor starts over."""
     _refresh_editor()
+    return {"data": batch_to_csv(x, names), "preset": "custom"}
+
+
+def use_own_batch(x: np.ndarray, names) -> None:
+    st.session_state.update(own_batch_values(x, names))
 
 
 def _preset_changed() -> None:
@@ -77,38 +85,39 @@ def _text_changed() -> None:
     _refresh_editor()
 
 
-def _cells_edited(editor_key: str, x: np.ndarray, names) -> None:
-    use_own_batch(apply_cell_edits(x, names, st.session_state[editor_key].get("edited_rows", {})), names)
-
-
 def _change_steps(delta: int) -> None:
     st.session_state["steps"] = int(np.clip(st.session_state.get("steps", 0) + delta, 0, MAX_STEPS))
 
 
+# The callbacks from here on are called by buttons and the table editor in the layer's fragment and move controls
+# the page's fragment draws in the sidebar: each hands them to redraw_page.
+
+def _cells_edited(editor_key: str, x: np.ndarray, names) -> None:
+    redraw_page(own_batch_values(apply_cell_edits(x, names, st.session_state[editor_key].get("edited_rows", {})),
+                                 names))
+
+
 def set_affine(gamma, beta) -> None:
-    for j, (g, b) in enumerate(zip(gamma, beta, strict=True)):
-        set_control(f"gamma{j}", float(g))
-        set_control(f"beta{j}", float(b))
+    redraw_page({**{f"gamma{j}": float(g) for j, g in enumerate(gamma)},
+                 **{f"beta{j}": float(b) for j, b in enumerate(beta)}})
 
 
 def try_odd_shapes() -> None:
-    st.session_state.update(preset="random", n=64, f=4, mode="training", plot="histogram")
-    for j, shape in enumerate(("skewed", "bimodal", "heavy-tailed", "with outliers")):
-        st.session_state[f"dist{j}"] = shape
+    shapes = ("skewed", "bimodal", "heavy-tailed", "with outliers")
+    redraw_page({"preset": "random", "n": 64, "f": 4, "mode": "training", "plot": "histogram",
+                 **{f"dist{j}": shape for j, shape in enumerate(shapes)}})
 
 
 def try_inference() -> None:
-    _change_steps(5)
-    st.session_state["mode"] = "inference"
+    redraw_page({"steps": int(min(st.session_state.get("steps", 0) + 5, MAX_STEPS)), "mode": "inference"})
 
 
 def try_affine_input(x: np.ndarray, names, scale: float) -> None:
-    use_own_batch(affine_features(x, scale, 10.0), names)
+    redraw_page(own_batch_values(affine_features(x, scale, 10.0), names))
 
 
 def try_constant_feature(x: np.ndarray, names) -> None:
-    use_own_batch(constant_first_feature(x), names)
-    set_control("eps", 0.0)
+    redraw_page({**own_batch_values(constant_first_feature(x), names), "eps": 0.0})
 
 
 # ---------------------------------------------------------------- controls
@@ -151,16 +160,38 @@ def _population_controls(j: int) -> FeatureSpec:
     return FeatureSpec(shape, mean, scale)
 
 
-def layer_controls(can_train: bool) -> tuple[str, float, float, int]:
-    """(mode, ε, momentum, training steps taken)."""
-    mode = bound(st.segmented_control, "Mode", key="mode", options=MODES, default="training", required=True,
-                 format_func=str.capitalize,
-                 help="Training: normalize with this batch's statistics. Inference (eval): normalize with the "
-                      "running statistics collected during training.")
-    eps, momentum = eps_control(), momentum_control()
-    steps = bound(st.number_input, "Training steps taken", key="steps", min_value=0, max_value=MAX_STEPS, value=0,
-                  step=1, help="How many fresh batches have gone through the layer in training mode. The running "
-                               "statistics are the result of exactly these batches, so a link reproduces them.")
+@dataclass(frozen=True)
+class LayerSettings:
+    mode: str
+    eps: float
+    momentum: float
+    steps: int  # training steps taken
+    gamma: np.ndarray  # (F,)
+    beta: np.ndarray  # (F,)
+
+
+def layer_settings(num_features: int) -> LayerSettings:
+    """What layer_controls and affine_controls are set to, read from session state: the layer's fragment reruns
+    alone when one of them changes, with the arguments of its last call (ui.layout.rerun_only)."""
+    state = st.session_state
+    return LayerSettings(state["mode"], state["eps"], state["momentum"], int(state["steps"]),
+                         np.array([state[f"gamma{j}"] for j in range(num_features)], dtype=float),
+                         np.array([state[f"beta{j}"] for j in range(num_features)], dtype=float))
+
+
+def layer_controls(can_train: bool, on_change: Callable[[], None]) -> None:
+    """Mode, ε, momentum and the training steps taken. on_change: what a change of mode, ε or steps reruns (momentum
+    reruns the page's fragment: its caption in the sidebar changes with it)."""
+    bound(st.segmented_control, "Mode", key="mode", options=MODES, default="training", required=True,
+          format_func=str.capitalize, on_change=on_change,
+          help="Training: normalize with this batch's statistics. Inference (eval): normalize with the running "
+               "statistics collected during training.")
+    eps_control(on_change=on_change)
+    momentum_control()
+    bound(st.number_input, "Training steps taken", key="steps", min_value=0, max_value=MAX_STEPS, value=0, step=1,
+          on_change=on_change,
+          help="How many fresh batches have gone through the layer in training mode. The running statistics are the "
+               "result of exactly these batches, so a link reproduces them.")
     one_col, ten_col = st.columns([3, 2])
     one_col.button("Training step", key="step1", on_click=_change_steps, args=(1,), disabled=not can_train,
                    width="stretch",
@@ -170,7 +201,6 @@ def layer_controls(can_train: bool) -> tuple[str, float, float, int]:
                    width="stretch", help="Ten training steps at once.")
     st.button("Reset", key="reset_steps", on_click=set_control, args=("steps", 0), icon=":material/restart_alt:",
               help="Forget all training steps: running mean back to 0, running variance to 1.")
-    return mode, eps, momentum, steps
 
 
 def view_control() -> str:
@@ -191,15 +221,11 @@ def own_batch_controls() -> None:
                "link, so a link reopens your batch.")
 
 
-def affine_controls(names) -> tuple[np.ndarray, np.ndarray]:
-    """γ and β per feature, shape (F,) each."""
-    gamma, beta = [], []
+def affine_controls(names, on_change: Callable[[], None]) -> None:
+    """γ and β per feature; on_change: what a change of one reruns."""
     gamma_col, beta_col = st.columns(2)  # one pair of columns for all features: each st.columns call costs ~2 ms
     for j, name in enumerate(names):
-        g, b = gamma_beta_controls(j, gamma_col, beta_col, name=quote(name))
-        gamma.append(g)
-        beta.append(b)
-    return np.array(gamma), np.array(beta)
+        gamma_beta_controls(j, gamma_col, beta_col, name=quote(name), on_change=on_change)
 
 
 def upload_report():

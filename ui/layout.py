@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -57,6 +58,10 @@ def page_setup(title: str, icon: str) -> None:
         share_link()
 
 
+PAGE_FRAGMENT = "page"  # the key of page_body's fragment
+PENDING = "_lab_pending_controls"  # control values redraw_page leaves for the page's next run
+
+
 def page_body(draw: Callable[[], None]) -> None:
     """Run `draw`, the page's content with its sidebar controls, as one st.fragment: a control then reruns the
     content, not the frame page_setup drew (navigation, share box, Streamlit's listing of pages/).
@@ -64,7 +69,38 @@ def page_body(draw: Callable[[], None]) -> None:
     Streamlit 1.67 lets a fragment write to st.sidebar, into a slot after the share box, if it wrote there in the
     page's full run. Measured on the benchmark's one-slider page in the lab's frame: rerunning the frame too made
     a key press 1.5× the bare page's latency and 2.2× its server CPU; as a fragment it is 1.3× and 1.0×."""
-    st.fragment(draw)()
+    def body() -> None:
+        st.session_state.update(st.session_state.pop(PENDING, {}))
+        draw()
+    st.fragment(body, key=PAGE_FRAGMENT)()
+
+
+def rerun_fragment(fragment_key: str) -> None:
+    """From a widget's callback: rerun the fragment `fragment_key` (st.fragment(key=...)) instead of the fragment
+    the widget is drawn in. The last statement of the callback: it ends the callback."""
+    st.rerun(fragment_key)
+
+
+def rerun_only(fragment_key: str) -> Callable[[], None]:
+    """A control's on_change that reruns only the fragment `fragment_key`: for a control whose change redraws
+    nothing but that fragment. The browser shows the control's new value itself, so the control and its neighbours
+    are not sent again. The fragment reruns with the arguments of its last call, so it reads such a control's value
+    from st.session_state."""
+    def rerun() -> None:
+        rerun_fragment(fragment_key)
+    return rerun
+
+
+def redraw_page(values: dict[str, Any]) -> None:
+    """The last statement of a callback that sets controls drawn outside the clicked widget's fragment (a button
+    in the content that moves a sidebar control): rerun the page's whole fragment with the controls set to
+    `values` (key: value).
+
+    The values are written as the page's fragment starts, before its widgets are built: written by a callback
+    whose rerun is another fragment's, a value reaches session state in Streamlit 1.67 but not the browser's
+    widget, which goes on showing (and sending) its old value."""
+    st.session_state[PENDING] = {**st.session_state.get(PENDING, {}), **values}
+    rerun_fragment(PAGE_FRAGMENT)
 
 
 def lab_page(title: str, lead: str, draw: Callable[[], None], references: str | pd.DataFrame) -> None:

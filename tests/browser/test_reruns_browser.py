@@ -87,3 +87,51 @@ def test_a_control_updates_the_url_and_reruns_the_page_content_not_the_frame(pag
     assert rerun, "the key press drew nothing"
     assert all(rerun), f"{rerun.count('')} of {len(rerun)} elements were sent by a full rerun of the page"
     assert not any(map(is_frame_text, sent[full_run:])), "the key press sent the title or the References again"
+
+
+SIDEBAR = 1  # the first index of a delta's path: 0 the main area, 1 the sidebar
+INPUTS = {"slider", "number_input", "button_group", "selectbox", "text_area", "file_uploader"}
+
+
+def sidebar_inputs_sent(page) -> list[str]:
+    """A list that fills with the kind of every input widget the server sends into the sidebar."""
+    kinds: list[str] = []
+
+    def record(message) -> None:
+        if message.WhichOneof("type") == "delta" and message.metadata.delta_path[0] == SIDEBAR \
+                and message.delta.WhichOneof("type") == "new_element":
+            kind = message.delta.new_element.WhichOneof("type")
+            if kind in INPUTS:
+                kinds.append(kind)
+
+    on_forward_msg(page, record)
+    return kinds
+
+
+def test_a_layer_control_of_the_demo_reruns_what_it_shapes_not_the_sidebar(page, base_url):
+    """ε reruns the Demo's layer (ui.layout.rerun_only): the main area and the undo buttons, none of the controls."""
+    kinds = sidebar_inputs_sent(page)
+    fragment_ids = open_counted(page, base_url, "Demo")
+    assert kinds, "the full run draws the sidebar's controls"
+    full_run, drawn = len(fragment_ids), len(kinds)
+    slider, (away, _) = first_slider(page)
+    runs = page.runs.finished
+    slider.focus()
+    page.keyboard.press(away)
+    wait_for_rerun(page, runs)
+    assert_healthy(page)
+    assert len(fragment_ids) > full_run, "the key press drew nothing"
+    assert kinds[drawn:] == [], f"the key press sent the sidebar's {kinds[drawn:]} again"
+
+
+def test_a_card_button_that_moves_sidebar_controls_redraws_them(page, base_url):
+    """"Set γ = √(σ²+ε), β = μ" sits in the layer's fragment and sets the sidebar's γ and β (ui.layout.redraw_page)."""
+    open_counted(page, base_url, "Demo")
+    page.get_by_text("γ and β per feature").click()
+    gamma = page.get_by_role("spinbutton", name="γ0 (scale of F0)")
+    assert gamma.input_value() == "1.0000"
+    runs = page.runs.finished
+    page.get_by_role("button", name="Set γ = √(σ²+ε), β = μ").click()
+    wait_for_rerun(page, runs)
+    assert_healthy(page)
+    assert gamma.input_value() != "1.0000", "γ0's input still shows its old value"

@@ -7,7 +7,18 @@ import pathlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import layout
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def full_reruns(monkeypatch):
+    """Every interaction reruns the whole page, as AppTest does for a widget inside a fragment: AppTest 1.67 builds
+    the tree of a fragment-only rerun (ui.layout.rerun_fragment) from that fragment's elements alone, and without
+    the app's pages. The pages still read their controls as they do then (from session state); what such a
+    rerun sends in a real server is tested in tests/browser/test_reruns_browser.py."""
+    monkeypatch.setattr(layout, "rerun_fragment", lambda fragment_key: None)
 
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None, timeout: float = 10) -> AppTest:
