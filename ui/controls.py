@@ -169,7 +169,8 @@ def gamma_beta_controls(feature: int, gamma_container=st, beta_container=st, *, 
     return gamma, beta
 
 
-def seed_control(container=st, key: str = "seed") -> int:
+def seed_control(container=st, key: str = "seed", on_change: Callable[[], None] | None = None) -> int:
     """A random seed (bound to the URL)."""
     return bound(container.number_input, "Seed", key=key, min_value=0, max_value=2**31 - 1, value=0, step=1,
+                 on_change=on_change,
                  help="Same seed, same random numbers: a link with a seed reproduces the view exactly.")

@@ -93,35 +93,52 @@ SIDEBAR = 1  # the first index of a delta's path: 0 the main area, 1 the sidebar
 INPUTS = {"slider", "number_input", "button_group", "selectbox", "text_area", "file_uploader"}
 
 
-def sidebar_inputs_sent(page) -> list[str]:
-    """A list that fills with the kind of every input widget the server sends into the sidebar."""
-    kinds: list[str] = []
+def elements_sent(page) -> list[tuple[int, str]]:
+    """A list that fills with (area, kind) of every element the server sends: area SIDEBAR or not, kind the
+    element's type ("slider", "vega_lite_chart", ...)."""
+    sent: list[tuple[int, str]] = []
 
     def record(message) -> None:
-        if message.WhichOneof("type") == "delta" and message.metadata.delta_path[0] == SIDEBAR \
-                and message.delta.WhichOneof("type") == "new_element":
-            kind = message.delta.new_element.WhichOneof("type")
-            if kind in INPUTS:
-                kinds.append(kind)
+        if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
+            sent.append((message.metadata.delta_path[0], message.delta.new_element.WhichOneof("type")))
 
     on_forward_msg(page, record)
-    return kinds
+    return sent
 
 
-def test_a_layer_control_of_the_demo_reruns_what_it_shapes_not_the_sidebar(page, base_url):
-    """ε reruns the Demo's layer (ui.layout.rerun_only): the main area and the undo buttons, none of the controls."""
-    kinds = sidebar_inputs_sent(page)
-    fragment_ids = open_counted(page, base_url, "Demo")
-    assert kinds, "the full run draws the sidebar's controls"
-    full_run, drawn = len(fragment_ids), len(kinds)
+def press_first_slider(page) -> None:
     slider, (away, _) = first_slider(page)
     runs = page.runs.finished
     slider.focus()
     page.keyboard.press(away)
     wait_for_rerun(page, runs)
     assert_healthy(page)
-    assert len(fragment_ids) > full_run, "the key press drew nothing"
-    assert kinds[drawn:] == [], f"the key press sent the sidebar's {kinds[drawn:]} again"
+
+
+def test_a_layer_control_of_the_demo_reruns_what_it_shapes_not_the_sidebar(page, base_url):
+    """ε reruns the Demo's layer (ui.layout.rerun_only): the main area and the undo buttons, none of the controls."""
+    sent = elements_sent(page)
+    open_counted(page, base_url, "Demo")
+    full_run = len(sent)
+    assert any(area == SIDEBAR and kind in INPUTS for area, kind in sent), "the full run draws the sidebar's controls"
+    press_first_slider(page)
+    assert len(sent) > full_run, "the key press drew nothing"
+    inputs = [kind for area, kind in sent[full_run:] if area == SIDEBAR and kind in INPUTS]
+    assert inputs == [], f"the key press sent the sidebar's {inputs} again"
+
+
+@pytest.mark.parametrize("view, uses_eps", [("Who shares statistics", False), ("Same data, five layers", True)])
+def test_eps_on_variants_reruns_the_open_part_only_if_it_uses_eps(page, base_url, view, uses_eps):
+    sent = elements_sent(page)
+    open_counted(page, base_url, f"Variants?view={view.replace(' ', '+')}")
+    full_run = len(sent)
+    press_first_slider(page)  # ε, in the sidebar
+    kinds = [kind for _, kind in sent[full_run:]]
+    assert "slider" not in kinds, "the key press sent the sidebar's or the shape's sliders again"
+    if uses_eps:
+        assert "vega_lite_chart" in kinds, f"the part was not redrawn: {kinds}"
+    else:
+        assert kinds == [], f"the key press sent {kinds} for a part that does not use ε"
 
 
 def test_a_card_button_that_moves_sidebar_controls_redraws_them(page, base_url):
