@@ -10,8 +10,8 @@ from lessons.why.lab import CODE_VERSION, Budget, BudgetExceeded, Lab, grid_valu
 from lessons.why.learning_rate import LR_GRID, curve_reading
 from lessons.why.smoothness import MEASURES
 from ui.controls import bound
-from ui.layout import lab_page, page_setup
-from ui.why_controls import lab_settings
+from ui.layout import lab_page, page_setup, rerun_only
+from ui.why_controls import chosen_lab, lab_settings
 
 page_setup("Why it works", "🔬")
 
@@ -109,11 +109,24 @@ def approve_chosen_experiment() -> None:
         approved_runs().add(run_key(name, EXPERIMENTS[name].default))
 
 
+RUN = "why_run"  # the key of experiment_run's fragment: what a change of the lab settings reruns
+
+
 @st.fragment
 def experiment_section(name: str) -> None:
     experiment = EXPERIMENTS[name]
     st.markdown(f"**Claim.** {experiment.claim}")
-    lab = lab_settings(name, experiment.default)
+    # A change of a setting reruns only the run below, not the settings: a key press on one sent 25 elements, now 9
+    # (same-minute A/B: 261 -> 174 ms).
+    lab_settings(name, experiment.default, on_change=rerun_only(RUN))
+    experiment_run(name)
+
+
+@st.fragment(key=RUN)
+def experiment_run(name: str) -> None:
+    """The run at the chosen settings: trained (and shown) once the visitor has asked for these settings."""
+    experiment = EXPERIMENTS[name]
+    lab = chosen_lab(name, experiment.default)
     st.markdown(f"**Run.** {experiment.run_text} {lab.described}")
     key = run_key(name, lab)
     if key not in approved_runs():

@@ -89,18 +89,16 @@ def test_a_control_updates_the_url_and_reruns_the_page_content_not_the_frame(pag
     assert not any(map(is_frame_text, sent[full_run:])), "the key press sent the title or the References again"
 
 
-SIDEBAR = 1  # the first index of a delta's path: 0 the main area, 1 the sidebar
-INPUTS = {"slider", "number_input", "button_group", "selectbox", "text_area", "file_uploader"}
+SETTINGS = {"slider", "number_input", "selectbox", "text_area", "file_uploader"}  # the kinds of input a setting is
 
 
-def elements_sent(page) -> list[tuple[int, str]]:
-    """A list that fills with (area, kind) of every element the server sends: area SIDEBAR or not, kind the
-    element's type ("slider", "vega_lite_chart", ...)."""
-    sent: list[tuple[int, str]] = []
+def elements_sent(page) -> list[str]:
+    """A list that fills with the kind ("slider", "vega_lite_chart", ...) of every element the server sends."""
+    sent: list[str] = []
 
     def record(message) -> None:
         if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
-            sent.append((message.metadata.delta_path[0], message.delta.new_element.WhichOneof("type")))
+            sent.append(message.delta.new_element.WhichOneof("type"))
 
     on_forward_msg(page, record)
     return sent
@@ -115,16 +113,18 @@ def press_first_slider(page) -> None:
     assert_healthy(page)
 
 
-def test_a_layer_control_of_the_demo_reruns_what_it_shapes_not_the_sidebar(page, base_url):
-    """ε reruns the Demo's layer (ui.layout.rerun_only): the main area and the undo buttons, none of the controls."""
+@pytest.mark.parametrize("path", ["Demo", "Why_it_works"])
+def test_a_setting_reruns_what_it_shapes_not_the_settings(page, base_url, path):
+    """The first slider (the Demo's ε, Why it works' training points) reruns its fragment (ui.layout.rerun_only): the
+    Demo's layer, with the undo buttons, or the experiment's run; none of the settings are sent again."""
     sent = elements_sent(page)
-    open_counted(page, base_url, "Demo")
+    open_counted(page, base_url, path)
     full_run = len(sent)
-    assert any(area == SIDEBAR and kind in INPUTS for area, kind in sent), "the full run draws the sidebar's controls"
+    assert sum(kind in SETTINGS for kind in sent) > 4, "the full run draws the settings"
     press_first_slider(page)
     assert len(sent) > full_run, "the key press drew nothing"
-    inputs = [kind for area, kind in sent[full_run:] if area == SIDEBAR and kind in INPUTS]
-    assert inputs == [], f"the key press sent the sidebar's {inputs} again"
+    settings = [kind for kind in sent[full_run:] if kind in SETTINGS]
+    assert settings == [], f"the key press sent the settings {settings} again"
 
 
 @pytest.mark.parametrize("view, uses_eps", [("Who shares statistics", False), ("Same data, five layers", True)])
@@ -133,7 +133,7 @@ def test_eps_on_variants_reruns_the_open_part_only_if_it_uses_eps(page, base_url
     open_counted(page, base_url, f"Variants?view={view.replace(' ', '+')}")
     full_run = len(sent)
     press_first_slider(page)  # ε, in the sidebar
-    kinds = [kind for _, kind in sent[full_run:]]
+    kinds = sent[full_run:]
     assert "slider" not in kinds, "the key press sent the sidebar's or the shape's sliders again"
     if uses_eps:
         assert "vega_lite_chart" in kinds, f"the part was not redrawn: {kinds}"
