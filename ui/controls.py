@@ -102,7 +102,8 @@ def bound(widget: Callable, label: Any, *, key: str, shared: bool = False, **kwa
 SECTIONS_LABEL = "Part of this page"
 
 
-def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool = False) -> None:
+def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool = False,
+                 fragment_key: str | None = None) -> None:
     """A segmented control naming the page's sections (`views`), bound to the URL under `key`; only the chosen
     section's view runs, below the control.
 
@@ -112,9 +113,10 @@ def open_section(views: dict[str, Callable[[], None]], *, key: str, alone: bool 
 
     alone=True: the control and its section are their own fragment, so a switch reruns them and not the page. Then
     either every view draws in the sidebar or none does: Streamlit 1.67 lets a fragment write to st.sidebar only if
-    it wrote there in the page's full run (the Formula page's sections each draw their own sidebar controls)."""
+    it wrote there in the page's full run (the Formula page's sections each draw their own sidebar controls);
+    fragment_key names that fragment for ui.layout.rerun_only."""
     if alone:
-        st.fragment(open_section)(views, key=key)
+        st.fragment(open_section, key=fragment_key)(views, key=key)
         return
     names = tuple(views)
     chosen = bound(st.segmented_control, SECTIONS_LABEL, key=key, options=names, default=names[0], required=True,

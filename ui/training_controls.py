@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from lessons.running import DRIFTS, Population, StreamSettings
@@ -18,51 +20,62 @@ BATCH_SIZE_OPTIONS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 MAX_STEPS = 2000
 
 
-def population_controls() -> Population:
+def population_controls(on_change: Callable[[], None]) -> None:
+    """The population's controls; on_change: what a change of a mean, a std or the drift's size reruns (the number
+    of features and the kind of drift change which controls there are, so they rerun the page's fragment)."""
     sidebar = st.sidebar
     sidebar.subheader("Population")
     num_features = bound(sidebar.slider, "Features", key="nf", min_value=1, max_value=4, value=2,
                          help="How many features (channels) the layer normalizes, each with its own statistics.")
-    means, stds = [], []
     # One pair of columns for every feature: a row of columns per feature shifted every later control down by one
     # element per added feature, and the browser then rebuilt each of them instead of updating it.
     left, right = sidebar.columns(2)
     for j in range(num_features):
-        means.append(bound(left.number_input, f"F{j} true mean", key=f"mu{j}", min_value=-1000.0, max_value=1000.0,
-                           value=DEFAULT_MEANS[j], step=0.5, help=f"Population mean of feature F{j} at step 0."))
-        stds.append(bound(right.number_input, f"F{j} true std", key=f"sd{j}", min_value=0.01, max_value=1000.0,
-                          value=DEFAULT_STDS[j], step=0.1, help=f"Population standard deviation of F{j} at step 0."))
+        bound(left.number_input, f"F{j} true mean", key=f"mu{j}", min_value=-1000.0, max_value=1000.0,
+              value=DEFAULT_MEANS[j], step=0.5, on_change=on_change, help=f"Population mean of feature F{j} at step 0.")
+        bound(right.number_input, f"F{j} true std", key=f"sd{j}", min_value=0.01, max_value=1000.0,
+              value=DEFAULT_STDS[j], step=0.1, on_change=on_change,
+              help=f"Population standard deviation of F{j} at step 0.")
     drift = bound(sidebar.selectbox, "Drift over the stream", key="drift", options=DRIFTS, index=2,
                   format_func=DRIFT_LABELS.get,
                   help="The population may change while the layer trains: steadily, or all at once at step k.")
-    mean_shift, std_factor, shift_step = 0.0, 1.0, 0
     if drift != "none":
-        mean_shift = bound(sidebar.slider, "Mean moves by (in stds)", key="dmu", min_value=-5.0, max_value=5.0,
-                           value=2.0, step=0.25, help="How far each feature's mean moves, in its own stds.")
-        std_factor = bound(sidebar.select_slider, "Std multiplied by", key="dsd", options=STD_FACTORS, value=1.5,
-                           help="What each feature's standard deviation is multiplied by after the change.")
+        bound(sidebar.slider, "Mean moves by (in stds)", key="dmu", min_value=-5.0, max_value=5.0, value=2.0,
+              step=0.25, on_change=on_change, help="How far each feature's mean moves, in its own stds.")
+        bound(sidebar.select_slider, "Std multiplied by", key="dsd", options=STD_FACTORS, value=1.5,
+              on_change=on_change,
+              help="What each feature's standard deviation is multiplied by after the change.")
     if drift == "sudden":
-        shift_step = bound(sidebar.number_input, "Shift at step k", key="at", min_value=1, max_value=MAX_STEPS,
-                           value=150, step=10,
-                           help="The first step that draws from the changed population (steps count from 0).")
-    return Population(tuple(means), tuple(stds), drift, mean_shift, std_factor, shift_step)
+        bound(sidebar.number_input, "Shift at step k", key="at", min_value=1, max_value=MAX_STEPS, value=150,
+              step=10, on_change=on_change,
+              help="The first step that draws from the changed population (steps count from 0).")
 
 
-def stream_controls(population: Population) -> StreamSettings:
+def stream_controls(on_change: Callable[[], None]) -> None:
+    """The stream's and the layer's controls; on_change: what a change of one reruns (momentum reruns the page's
+    fragment: its caption in the sidebar changes with it)."""
     sidebar = st.sidebar
     sidebar.subheader("Stream and layer")
-    batch_size = bound(sidebar.select_slider, "Batch size m", key="m", options=BATCH_SIZE_OPTIONS, value=16,
-                       help="Samples per training batch. 1 shows what PyTorch does with a batch of one.")
-    steps = bound(sidebar.slider, "Steps (batches)", key="steps", min_value=10, max_value=MAX_STEPS, value=300, step=10,
-                  help="How many batches the layer trains on.")
-    seed = seed_control(sidebar)
-    momentum = momentum_control(sidebar)
-    cumulative = bound(sidebar.checkbox, "Cumulative average (no momentum)", key="cma", value=False,
-                       help="PyTorch's momentum=None: the running statistics are the plain average of every batch "
-                            "so far (factor 1/t for the t-th batch) instead of an exponential moving average.")
-    eps = eps_control(sidebar)
-    if population.drift == "sudden" and population.shift_step >= steps:
-        sidebar.warning(f"The shift at step {population.shift_step} comes after the last step ({steps - 1}): "
-                        "the stream never sees it. Lower k or add steps.")
-    return StreamSettings(population, batch_size=batch_size, steps=steps, momentum=None if cumulative else momentum,
-                          eps=eps, seed=seed)
+    bound(sidebar.select_slider, "Batch size m", key="m", options=BATCH_SIZE_OPTIONS, value=16, on_change=on_change,
+          help="Samples per training batch. 1 shows what PyTorch does with a batch of one.")
+    bound(sidebar.slider, "Steps (batches)", key="steps", min_value=10, max_value=MAX_STEPS, value=300, step=10,
+          on_change=on_change, help="How many batches the layer trains on.")
+    seed_control(sidebar, on_change=on_change)
+    momentum_control(sidebar)
+    bound(sidebar.checkbox, "Cumulative average (no momentum)", key="cma", value=False, on_change=on_change,
+          help="PyTorch's momentum=None: the running statistics are the plain average of every batch so far (factor "
+               "1/t for the t-th batch) instead of an exponential moving average.")
+    eps_control(sidebar, on_change=on_change)
+
+
+def stream_settings() -> StreamSettings:
+    """What population_controls and stream_controls are set to, read from session state: the page's sections
+    rerun alone when one of them changes (ui.layout.rerun_only)."""
+    state = st.session_state
+    num_features, drift = state["nf"], state["drift"]
+    population = Population(tuple(state[f"mu{j}"] for j in range(num_features)),
+                            tuple(state[f"sd{j}"] for j in range(num_features)), drift,
+                            state["dmu"] if drift != "none" else 0.0, state["dsd"] if drift != "none" else 1.0,
+                            state["at"] if drift == "sudden" else 0)
+    return StreamSettings(population, batch_size=state["m"], steps=state["steps"],
+                          momentum=None if state["cma"] else state["momentum"], eps=state["eps"], seed=state["seed"])

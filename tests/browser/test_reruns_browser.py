@@ -104,8 +104,13 @@ def elements_sent(page) -> list[str]:
     return sent
 
 
-def press_first_slider(page) -> None:
-    slider, (away, _) = first_slider(page)
+def press_slider(page, label: str | None = None) -> None:
+    """A key press on the slider labelled `label` (away from its start), or on the page's first slider."""
+    if label is None:
+        slider, (away, _) = first_slider(page)
+    else:
+        slider = page.locator("[data-testid=stSlider]").filter(has_text=label).locator("input[type=range]")
+        away = "ArrowRight"
     runs = page.runs.finished
     slider.focus()
     page.keyboard.press(away)
@@ -113,15 +118,17 @@ def press_first_slider(page) -> None:
     assert_healthy(page)
 
 
-@pytest.mark.parametrize("path", ["Demo", "Why_it_works"])
-def test_a_setting_reruns_what_it_shapes_not_the_settings(page, base_url, path):
-    """The first slider (the Demo's ε, Why it works' training points) reruns its fragment (ui.layout.rerun_only): the
-    Demo's layer, with the undo buttons, or the experiment's run; none of the settings are sent again."""
+@pytest.mark.parametrize("path, label", [("Demo", None), ("Why_it_works", None),
+                                         ("Training_vs_Inference", "Steps (batches)")])
+def test_a_setting_reruns_what_it_shapes_not_the_settings(page, base_url, path, label):
+    """A slider (the Demo's ε, Why it works' training points, Training vs inference's steps) reruns its fragment
+    (ui.layout.rerun_only): the Demo's layer, with the undo buttons, the experiment's run, the sections; none of the
+    settings are sent again."""
     sent = elements_sent(page)
     open_counted(page, base_url, path)
     full_run = len(sent)
     assert sum(kind in SETTINGS for kind in sent) > 4, "the full run draws the settings"
-    press_first_slider(page)
+    press_slider(page, label)
     assert len(sent) > full_run, "the key press drew nothing"
     settings = [kind for kind in sent[full_run:] if kind in SETTINGS]
     assert settings == [], f"the key press sent the settings {settings} again"
@@ -132,7 +139,7 @@ def test_eps_on_variants_reruns_the_open_part_only_if_it_uses_eps(page, base_url
     sent = elements_sent(page)
     open_counted(page, base_url, f"Variants?view={view.replace(' ', '+')}")
     full_run = len(sent)
-    press_first_slider(page)  # ε, in the sidebar
+    press_slider(page)  # ε, in the sidebar
     kinds = sent[full_run:]
     assert "slider" not in kinds, "the key press sent the sidebar's or the shape's sliders again"
     if uses_eps:

@@ -229,3 +229,15 @@ def test_no_header_a_user_reads_has_an_underscore_or_none(part):
     assert headers and not [h for h in headers if "_" in h or "None" in h]
     (references,) = [el for el in at.expander if el.label == "References"]
     assert "Wu & He" in references.markdown[0].value and "PyTorch 2.13" in references.markdown[0].value
+
+
+def test_a_shift_after_the_last_step_is_pointed_out_above_the_sections():
+    at = open_page(PAGE)
+    assert not [w for w in at.warning if "never sees it" in w.value]
+    at.number_input(key="at").set_value(400).run()
+    assert not at.exception
+    warnings = [w.value for w in at.main.warning if "never sees it" in w.value]
+    assert warnings == ["The shift at step 400 comes after the last step (299): the stream never sees it. Lower k or "
+                        "add steps."]
+    at.slider(key="steps").set_value(500).run()
+    assert not [w for w in at.warning if "never sees it" in w.value]
