@@ -13,25 +13,12 @@ from lessons import running as lesson
 from lessons import training_text as text
 from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
+from ui import training_controls as controls
 from ui.controls import bound, open_section
 from ui.layout import card_row, lab_page, page_setup, rerun_only
 from ui.tables import show_table
-from ui.training_controls import population_controls, stream_controls, stream_settings
 
 page_setup("Training vs inference", "🔁")
-
-LONG_RUN = 20_000  # samples per feature in a stream from which training shows a progress bar
-
-
-def progress_bar(settings: lesson.StreamSettings):
-    """A progress bar for long runs, None for short ones. Created inside a cached function, so a cache hit
-    replays it already emptied."""
-    return st.progress(0.0) if settings.steps * settings.batch_size >= LONG_RUN else None
-
-
-def reporter(bar, label: str):
-    return None if bar is None else (lambda fraction: bar.progress(fraction, text=f"{label}: {fraction:.0%}"))
-
 
 # Entry sizes measured with pickle at the defaults (300 steps, 2 features): a pair of runs 69 kB (~1.1 MB at 5,000
 # steps), a spec pair 80 kB (at most 200 plotted steps), the inference views 13 kB, a batch-size view 7 kB: at
@@ -39,12 +26,12 @@ def reporter(bar, label: str):
 @st.cache_data(show_spinner=False, max_entries=32)
 def stream_runs(settings: lesson.StreamSettings) -> tuple[lesson.StreamRun, lesson.StreamRun | None]:
     """The stream through PyTorch's layer and, when momentum is a number, through Keras 3's."""
-    bar = progress_bar(settings)
-    run = lesson.simulate_stream(settings, reporter(bar, "Training in PyTorch's convention"))
+    bar = controls.progress_bar(settings)
+    run = lesson.simulate_stream(settings, controls.reporter(bar, "Training in PyTorch's convention"))
     keras = None
     if settings.momentum is not None:
         keras = lesson.simulate_stream(replace(settings, convention="keras"),
-                                       reporter(bar, "Training in Keras 3's convention"))
+                                       controls.reporter(bar, "Training in Keras 3's convention"))
     if bar is not None:
         bar.empty()
     return run, keras
@@ -60,12 +47,12 @@ def running_specs(settings: lesson.StreamSettings, j: int, _run, _keras) -> tupl
 @st.cache_data(show_spinner=False, max_entries=32)
 def inference_views(settings: lesson.StreamSettings, _run) -> tuple:
     """The single sample, the forgotten-eval() experiment and the mismatch scenarios, with their charts' specs."""
-    bar = progress_bar(settings)
+    bar = controls.progress_bar(settings)
     result = lesson.same_sample_in_batches(_run)
     features = feature_names(settings.population.num_features)
     same_spec = vega_lite_spec(charts.same_sample_chart(charts.same_sample_frame(
         result.train_outputs, result.eval_outputs, features)))
-    shifts = lesson.mismatch_scenarios(_run, reporter(bar, "Training the variants"))
+    shifts = lesson.mismatch_scenarios(_run, controls.reporter(bar, "Training the variants"))
     if bar is not None:
         bar.empty()
     mismatch_spec = vega_lite_spec(charts.mismatch_chart(lesson.mismatch_table(shifts)))
@@ -171,11 +158,8 @@ def batch_size_section(current: int, eps: float) -> None:
 def with_stream(show: Callable[..., None]) -> Callable[[], None]:
     """A section that shows `show(pytorch_run, keras_run)` of the stream, or why the stream cannot train."""
     def view() -> None:
-        settings = stream_settings()
-        population = settings.population
-        if population.drift == "sudden" and population.shift_step >= settings.steps:
-            st.warning(f"The shift at step {population.shift_step} comes after the last step ({settings.steps - 1}): "
-                       "the stream never sees it. Lower k or add steps.")
+        settings = controls.stream_settings()
+        controls.shift_warning(settings)
         try:
             pytorch_run, keras_run = stream_runs(settings)
         except ValueError as error:
@@ -193,8 +177,8 @@ def page() -> None:
     # reruns only the sections, not the sidebar: server CPU per rerun 35 -> 25 ms on the steps slider (latency
     # 279/275 ms, same-minute A/B). The number of features, the kind of drift and momentum change the sidebar
     # itself and rerun the page's fragment.
-    population_controls(on_change=rerun_only(SECTIONS))
-    stream_controls(on_change=rerun_only(SECTIONS))
+    controls.population_controls(on_change=rerun_only(SECTIONS))
+    controls.stream_controls(on_change=rerun_only(SECTIONS))
     # Its own fragment: switching sections reruns the sections, not the sidebar or the page's text.
     open_section({
         "Running statistics": with_stream(running_section),
@@ -204,7 +188,7 @@ def page() -> None:
 
 
 def batch_size_inputs() -> tuple[int, float]:
-    settings = stream_settings()
+    settings = controls.stream_settings()
     return settings.batch_size, settings.eps
 
 

@@ -7,37 +7,12 @@ import streamlit as st
 from charts import variants as charts
 from lessons import affine, renorm, variants
 from lessons import variants_text as text
-from lessons.format import column_format
-from ui.controls import bound, eps_control, open_section, seed_control
-from ui.layout import card_row, lab_page, page_setup, redraw_page, rerun_fragment
-from ui.variants_controls import shape_controls
+from ui.controls import bound, open_section
+from ui.layout import card_row, lab_page, page_setup, redraw_page
+from ui.tables import number_columns
+from ui.variants_controls import PART, lab_settings, part_starts, settings_controls, shape_controls, unchanged
 
 page_setup("Variants", "🧩")
-
-# The sidebar's ε and seed rerun the open part if it uses them (the key every part's fragment shares; one part is
-# drawn at a time), else an empty fragment: the other parts show nothing that depends on them. A key press on ε
-# sent 20 elements: the shape controls and the open part. On the first part it now sends one (same-minute A/B:
-# 116 -> 95 ms, server CPU 18 -> 7 ms).
-PART = "variants_part"
-UNCHANGED = "variants_unchanged"
-READS_SETTINGS = "_variants_part_reads_settings"
-
-
-def lab_settings() -> tuple[float, int]:
-    """The sidebar's ε and seed, for a part: read from session state, since a part reruns alone when they change."""
-    st.session_state[READS_SETTINGS] = True
-    return st.session_state["eps"], st.session_state["seed"]
-
-
-def settings_changed() -> None:
-    """ε or the seed moved: rerun the open part if it read them when it was drawn."""
-    rerun_fragment(PART if st.session_state.get(READS_SETTINGS) else UNCHANGED)
-
-
-@st.fragment(key=UNCHANGED)
-def unchanged() -> None:
-    """Draws nothing: what settings_changed reruns when the open part does not use ε or the seed."""
-
 
 # Bounds from entry sizes pickled at N = 8, C = 12, H·W = 16 (scripts/measure_variants.py): ≤ 46 MB in all.
 @st.cache_data(show_spinner=False, max_entries=32)  # 712 KB an entry (7,680-cell grid spec + facts): ≤ 23 MB
@@ -80,16 +55,14 @@ def ghost_view(ghost_size):
     return *charts.ghost_specs(result, running, ghost_size), result, running
 
 
+numbers = partial(number_columns, kinds="fi")  # every numeric column in lessons.format's format, integers too
+
+
 def select_clicked_cell(chart_key: str) -> None:  # a click writes its (n, c, s) into the cell controls and URL
     points = st.session_state[chart_key]["selection"].get(charts.SELECTION) or []
     if points:
         st.session_state["cn"], st.session_state["cc"], st.session_state["cs"] = (
             int(points[0][k]) for k in ("n", "c", "s"))
-
-
-def numbers(frame, **config):  # every numeric column in lessons.format's shared format
-    return {name: st.column_config.NumberColumn(name, format=column_format(frame[name]), **config.get(name, {}))
-            for name in frame.columns if frame[name].dtype.kind in "fi"}
 
 
 @st.fragment(key=PART)
@@ -204,7 +177,7 @@ def show_advice():
 @st.fragment  # the shape controls rerun themselves and the open part, not the sidebar or the page's text
 def explorer() -> None:
     shape, num_groups = shape_controls()
-    st.session_state[READS_SETTINGS] = False  # until the part drawn below calls lab_settings
+    part_starts()
     open_section({
         "Who shares statistics": lambda: show_sharing(shape, num_groups),
         "Same data, five layers": lambda: show_same_data(shape, num_groups),
@@ -217,8 +190,7 @@ def explorer() -> None:
 
 
 def page() -> None:
-    eps_control(st.sidebar, on_change=settings_changed)
-    seed_control(st.sidebar, on_change=settings_changed)
+    settings_controls()
     explorer()
     unchanged()
 

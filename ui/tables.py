@@ -8,10 +8,11 @@ import streamlit as st
 from lessons.format import column_format
 
 
-def number_columns(frame: pd.DataFrame) -> dict:
-    """column_config for every numeric column of `frame`: one printf format per column (lessons.format)."""
-    return {name: st.column_config.NumberColumn(name, format=column_format(frame[name]))
-            for name in frame.columns if pd.api.types.is_float_dtype(frame[name])}
+def number_columns(frame: pd.DataFrame, kinds: str = "f", **config: dict) -> dict:
+    """column_config for every column of `frame` whose dtype kind is in `kinds` (floats; "fi": integers too): one
+    printf format per column (lessons.format), and any other NumberColumn options `config` names for a column."""
+    return {name: st.column_config.NumberColumn(name, format=column_format(frame[name]), **config.get(name, {}))
+            for name in frame.columns if frame[name].dtype.kind in kinds}
 
 
 def show_table(frame: pd.DataFrame, **kwargs) -> None:

@@ -1,4 +1,5 @@
-"""The Training vs inference page's sidebar: the population the batches come from, the stream and the layer."""
+"""The Training vs inference page's sidebar: the population the batches come from, the stream and the layer; what
+their values mean for a run (a shift it never reaches, a progress bar for a long one)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ DEFAULT_STDS = (2.0, 0.5, 3.0, 1.0)
 DRIFT_LABELS = {"none": "none", "linear": "linear (steady)", "sudden": "sudden shift at step k"}
 STD_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 BATCH_SIZE_OPTIONS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+LONG_RUN = 20_000  # samples per feature in a stream from which training shows a progress bar
 
 # The worst link (2,000 steps of 256 samples x 4 features, both conventions) cost 1.3 s of CPU under AppTest; 5,000
 # steps cost ~2.9 s, over the 2 s a single link may take (issue 12).
@@ -79,3 +82,20 @@ def stream_settings() -> StreamSettings:
                             state["at"] if drift == "sudden" else 0)
     return StreamSettings(population, batch_size=state["m"], steps=state["steps"],
                           momentum=None if state["cma"] else state["momentum"], eps=state["eps"], seed=state["seed"])
+
+
+def shift_warning(settings: StreamSettings) -> None:
+    population = settings.population
+    if population.drift == "sudden" and population.shift_step >= settings.steps:
+        st.warning(f"The shift at step {population.shift_step} comes after the last step ({settings.steps - 1}): the "
+                   "stream never sees it. Lower k or add steps.")
+
+
+def progress_bar(settings: StreamSettings):
+    """A progress bar for long runs, None for short ones. Created inside a cached function, so a cache hit
+    replays it already emptied."""
+    return st.progress(0.0) if settings.steps * settings.batch_size >= LONG_RUN else None
+
+
+def reporter(bar, label: str):
+    return None if bar is None else (lambda fraction: bar.progress(fraction, text=f"{label}: {fraction:.0%}"))

@@ -1,10 +1,48 @@
-"""The Variants page's shape controls: the (N, C, H·W) tensor every part of the page normalizes and GroupNorm's G."""
+"""The Variants page's controls: the (N, C, H·W) tensor every part of the page normalizes and GroupNorm's G, and
+the sidebar's ε and seed."""
 
 from __future__ import annotations
 
+import streamlit as st
+
 from lessons import variants
-from ui.controls import bound
-from ui.layout import card_row
+from ui.controls import bound, eps_control, seed_control
+from ui.layout import card_row, rerun_fragment
+
+# The sidebar's ε and seed rerun the open part if it uses them (the key every part's fragment shares; one part is
+# drawn at a time), else an empty fragment: the other parts show nothing that depends on them. A key press on ε
+# sent 20 elements: the shape controls and the open part. On the first part it now sends one (same-minute A/B:
+# 116 -> 95 ms, server CPU 18 -> 7 ms).
+PART = "variants_part"
+UNCHANGED = "variants_unchanged"
+READS_SETTINGS = "_variants_part_reads_settings"
+
+
+def lab_settings() -> tuple[float, int]:
+    """The sidebar's ε and seed, for a part: read from session state, since a part reruns alone when they change."""
+    st.session_state[READS_SETTINGS] = True
+    return st.session_state["eps"], st.session_state["seed"]
+
+
+def settings_controls() -> None:
+    """ε and the seed, in the sidebar."""
+    eps_control(st.sidebar, on_change=settings_changed)
+    seed_control(st.sidebar, on_change=settings_changed)
+
+
+def part_starts() -> None:
+    """Before the open part is drawn: it reads no setting until it calls lab_settings."""
+    st.session_state[READS_SETTINGS] = False
+
+
+def settings_changed() -> None:
+    """ε or the seed moved: rerun the open part if it read them when it was drawn."""
+    rerun_fragment(PART if st.session_state.get(READS_SETTINGS) else UNCHANGED)
+
+
+@st.fragment(key=UNCHANGED)
+def unchanged() -> None:
+    """Draws nothing: what settings_changed reruns when the open part does not use ε or the seed."""
 
 
 def shape_controls() -> tuple[tuple[int, int, int], int]:
