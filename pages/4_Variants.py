@@ -14,6 +14,7 @@ from ui.variants_controls import PART, lab_settings, part_starts, settings_contr
 
 page_setup("Variants", "🧩")
 
+
 # Bounds from entry sizes pickled at N = 8, C = 12, H·W = 16 (scripts/measure_variants.py): ≤ 46 MB in all.
 @st.cache_data(show_spinner=False, max_entries=32)  # 712 KB an entry (7,680-cell grid spec + facts): ≤ 23 MB
 def sharing_view(shape, num_groups, cell):

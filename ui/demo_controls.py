@@ -85,8 +85,12 @@ def _text_changed() -> None:
     _refresh_editor()
 
 
+def _steps_after(delta: int) -> int:
+    return int(np.clip(st.session_state.get("steps", 0) + delta, 0, MAX_STEPS))
+
+
 def _change_steps(delta: int) -> None:
-    st.session_state["steps"] = int(np.clip(st.session_state.get("steps", 0) + delta, 0, MAX_STEPS))
+    st.session_state["steps"] = _steps_after(delta)
 
 
 # The callbacks from here on are called by buttons and the table editor in the layer's fragment and move controls
@@ -109,7 +113,7 @@ def try_odd_shapes() -> None:
 
 
 def try_inference() -> None:
-    redraw_page({"steps": int(min(st.session_state.get("steps", 0) + 5, MAX_STEPS)), "mode": "inference"})
+    redraw_page({"steps": _steps_after(5), "mode": "inference"})
 
 
 def try_affine_input(x: np.ndarray, names, scale: float) -> None:
