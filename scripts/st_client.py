@@ -1,10 +1,12 @@
 """A light Streamlit client for the benchmark: one websocket session speaking Streamlit's own protobuf protocol.
 
 No browser: it opens a page, reads the widgets the server sends, changes a slider and times the rerun from the
-message that asks for it to the server's `script_finished`. Thirty of them fit in one asyncio loop, so a classroom
-load costs the machine almost nothing besides the server's own work (thirty Chromium pages would compete with
-the server for the same two cores). What it does not measure is the browser's rendering; the Playwright
-measurements in benchmark.py cover that.
+message that asks for it to the server's `script_finished`. Like the browser, every rerun it asks for carries the
+value of every widget on the page (a widget's default until the client or the server changes it): a callback
+that reruns another fragment reads the other controls from session state, as it would with a browser. Thirty of
+them fit in one asyncio loop, so a classroom load costs the machine almost nothing besides the server's own work
+(thirty Chromium pages would compete with the server for the same two cores). What it does not measure is the
+browser's rendering; the Playwright measurements in benchmark.py cover that.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass, field
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.Common_pb2 import FileUploaderState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.NumberInput_pb2 import NumberInput
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
 
@@ -54,6 +57,39 @@ class Slider:
         return round(self.value + step, 10)
 
 
+BROWSER_SENT = ("checkbox", "number_input", "selectbox", "radio", "button_group", "multiselect", "text_input",
+                "text_area")  # besides sliders; buttons, uploads, data editors, chart selections: only once used
+
+
+def browser_state(kind: str, proto) -> WidgetState:
+    """The value the browser sends for a widget (a kind in BROWSER_SENT) the server has just described: its
+    default, or the value the server set, in the field Streamlit 1.67's frontend uses."""
+    state = WidgetState(id=proto.id)
+    if kind == "checkbox":
+        state.bool_value = proto.value if proto.set_value else proto.default
+    elif kind == "number_input":
+        value = proto.value if proto.set_value else proto.default
+        if proto.data_type == NumberInput.INT:
+            state.int_value = int(value)
+        else:
+            state.double_value = value
+    elif kind in ("selectbox", "radio"):
+        if proto.set_value:
+            state.string_value = proto.raw_value
+        elif 0 <= proto.default < len(proto.options):
+            state.string_value = proto.options[proto.default]
+    elif kind == "button_group":
+        labels = [option.content for option in proto.options]
+        state.string_array_value.data.extend(
+            proto.raw_values if proto.set_value else [labels[i] for i in proto.default])
+    elif kind == "multiselect":
+        state.string_array_value.data.extend(
+            proto.raw_values if proto.set_value else [proto.options[i] for i in proto.default])
+    else:
+        state.string_value = proto.value if proto.set_value else proto.default
+    return state
+
+
 @dataclass
 class Run:
     """One script run as the client saw it."""
@@ -74,7 +110,8 @@ class Session:
         self.base, self.page, self.query = base, page, query
         self.sliders: dict[str, Slider] = {}
         self.uploaders: dict[str, str] = {}  # widget id -> label
-        self.widget_values: dict[str, float] = {}
+        self.widget_values: dict[str, float] = {}  # slider id -> value (a select slider's: option index)
+        self.other_widgets: dict[str, WidgetState] = {}  # every other widget's value, as the browser sends it
         self.session_id = ""
         self.cookie = ""
         self.http_status = 0
@@ -138,11 +175,12 @@ class Session:
                 urls = forward.file_urls_response.file_urls[0]
                 break
         await asyncio.to_thread(self._put, urls.upload_url, name, data)
-        state = FileUploaderState()
-        info = state.uploaded_file_info.add()
+        state = WidgetState(id=widget_id)  # sent with every later rerun too, as the browser does
+        info = state.file_uploader_state_value.uploaded_file_info.add()
         info.file_id, info.name, info.size = urls.file_id, name, len(data)
         info.file_urls.CopyFrom(urls)
-        return await self._run(self.widget_values, timeout, uploads={widget_id: state})
+        self.other_widgets[widget_id] = state
+        return await self._run(self.widget_values, timeout)
 
     def _put(self, upload_url: str, name: str, data: bytes) -> None:
         boundary = "bnlabbenchmarkboundary"
@@ -156,8 +194,7 @@ class Session:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
             response.read()
 
-    async def _run(self, values: dict[str, float], timeout: float, uploads: dict | None = None,
-                   fragment_id: str = "") -> Run:
+    async def _run(self, values: dict[str, float], timeout: float, fragment_id: str = "") -> Run:
         msg = BackMsg()
         state = msg.rerun_script
         state.fragment_id = fragment_id
@@ -172,10 +209,7 @@ class Session:
                 widget.string_array_value.data.append(slider.options[int(value)])
             else:
                 widget.double_array_value.data.append(value)
-        for widget_id, upload in (uploads or {}).items():
-            widget = state.widget_states.widgets.add()
-            widget.id = widget_id
-            widget.file_uploader_state_value.CopyFrom(upload)
+        state.widget_states.widgets.extend(self.other_widgets.values())
         start = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
         run = Run(0.0)
@@ -205,13 +239,23 @@ class Session:
             self.uploaders[element.file_uploader.id] = element.file_uploader.label
         elif kind == "slider":
             proto = element.slider
-            value = self.widget_values.get(proto.id, proto.default[0] if proto.default else proto.min)
+            if proto.set_value and proto.raw_value:  # a select slider set by the server: its option's label
+                value = float(list(proto.options).index(proto.raw_value[0]))
+            elif proto.set_value and proto.value:
+                value = proto.value[0]
+            else:
+                value = self.widget_values.get(proto.id, proto.default[0] if proto.default else proto.min)
+            self.widget_values[proto.id] = value
             known = self.sliders.get(proto.id)
             if known is not None:
                 known.value = value
             else:
                 self.sliders[proto.id] = Slider(proto.id, proto.label, proto.min, proto.max, proto.step, value,
                                                 list(proto.options), fragment_id)
+        elif kind in BROWSER_SENT:
+            proto = getattr(element, kind)
+            if proto.set_value or proto.id not in self.other_widgets:
+                self.other_widgets[proto.id] = browser_state(kind, proto)
 
     async def close(self) -> None:
         if self._ws is not None:
