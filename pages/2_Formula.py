@@ -10,8 +10,8 @@ from lessons import formula_text as text
 from lessons import walkthrough as lesson
 from lessons.format import format_number
 from ui.controls import EPS_OPTIONS, bound, format_eps, open_section, seed_control
-from ui.formula_controls import Walk, conv_eps, walk_controls
-from ui.layout import card_row, lab_page, page_setup
+from ui.formula_controls import Batch, Walk, chosen_walk, conv_eps, walk_controls
+from ui.layout import card_row, lab_page, page_setup, rerun_only
 from ui.tables import number_columns, show_table
 
 page_setup("Formula", "🧮")
@@ -163,12 +163,19 @@ def conv_section(eps: float) -> None:
     st.dataframe(table, hide_index=True, column_config=number_columns(table))
 
 
+WALK = "formula_walk"  # the key of walk_view's fragment: what a change of the sample, γ, β or ε reruns
+
+
+def walk_view(section, batch: Batch) -> None:
+    w = chosen_walk(batch)
+    if w.eps == 0:
+        st.info(text.EPS_ZERO, icon=":material/info:")
+    section(w)
+
+
 def walk_part(section):
     def show() -> None:
-        w = walk_controls()
-        if w.eps == 0:
-            st.info(text.EPS_ZERO, icon=":material/info:")
-        section(w)
+        st.fragment(walk_view, key=WALK)(section, walk_controls(on_change=rerun_only(WALK)))
     return show
 
 

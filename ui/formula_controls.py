@@ -6,6 +6,7 @@ has its own example and draws only ε. `persist_state="page"` keeps a control's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +50,18 @@ def choose_batch() -> tuple[np.ndarray, str]:
     return np.asarray(x, dtype=np.float64), f"the batch from the {name}"
 
 
-def walk_controls() -> Walk:
-    """The sidebar controls of the walk-through and the banner saying what is walked through."""
+@dataclass(frozen=True)
+class Batch:
+    """The batch walked through (m, F), its name, and the feature (column) chosen."""
+
+    x: np.ndarray
+    name: str
+    feature: int
+
+
+def walk_controls(on_change: Callable[[], None]) -> Batch:
+    """The sidebar controls of the walk-through. on_change: what a change of the sample, γ, β or ε reruns (the
+    batch and the feature rerun the part: they change which controls are drawn)."""
     with st.sidebar:
         st.markdown("### Formula controls")
         x, batch_name = choose_batch()
@@ -58,14 +69,23 @@ def walk_controls() -> Walk:
         feature = bound(st.radio, "Feature (column)", key="feature", options=tuple(range(n_features)),
                         horizontal=True, format_func=str, persist_state="page",
                         help="Which column of the batch to walk through; F0 is the first.")
-        sample = bound(st.selectbox, "Sample i for single-value steps", key="sample",
-                       options=tuple(range(1, n_samples + 1)), persist_state="page",
-                       help="The sample whose x̂ᵢ, yᵢ and ∂L/∂xᵢ are worked out in full.")
-        gamma, beta = gamma_beta_controls(feature)
-        eps = eps_control()
-    st.info(f"Walking through feature F{feature} of {batch_name} ({n_samples} samples × {n_features} features), "
+        bound(st.selectbox, "Sample i for single-value steps", key="sample", options=tuple(range(1, n_samples + 1)),
+              persist_state="page", on_change=on_change,
+              help="The sample whose x̂ᵢ, yᵢ and ∂L/∂xᵢ are worked out in full.")
+        gamma_beta_controls(feature, on_change=on_change)
+        eps_control(on_change=on_change)
+    return Batch(x, batch_name, feature)
+
+
+def chosen_walk(batch: Batch) -> Walk:
+    """What walk_controls are set to, read from session state (the walk's fragment reruns alone when the sample, γ,
+    β or ε changes; ui.layout.rerun_only), and the banner saying what is walked through."""
+    state, feature = st.session_state, batch.feature
+    gamma, beta, eps, sample = state[f"gamma{feature}"], state[f"beta{feature}"], state["eps"], state["sample"]
+    n_samples, n_features = batch.x.shape
+    st.info(f"Walking through feature F{feature} of {batch.name} ({n_samples} samples × {n_features} features), "
             f"with γ = {gamma:g}, β = {beta:g}, ε = {format_eps(eps)}.", icon=":material/info:")
-    return Walk(x[:, feature], sample - 1, gamma, beta, eps)
+    return Walk(batch.x[:, feature], sample - 1, gamma, beta, eps)
 
 
 def conv_eps() -> float:
