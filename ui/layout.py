@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from ui import registry
 from ui.share import share_link
@@ -77,8 +78,15 @@ def page_body(draw: Callable[[], None]) -> None:
 
 def rerun_fragment(fragment_key: str) -> None:
     """From a widget's callback: rerun the fragment `fragment_key` (st.fragment(key=...)) instead of the fragment
-    the widget is drawn in. The last statement of the callback: it ends the callback."""
-    st.rerun(fragment_key)
+    the widget is drawn in. The last statement of the callback: it ends the callback.
+
+    If that fragment was not drawn in its parent's last run (an experiment waiting for a click, say), Streamlit 1.67
+    knows no such fragment; the widget's own fragment then reruns, as it would without the callback."""
+    try:
+        st.rerun(fragment_key)
+    except StreamlitAPIException as error:
+        if error.error_id != "rerun-unknown-fragment-key":
+            raise
 
 
 def rerun_only(fragment_key: str) -> Callable[[], None]:
