@@ -23,10 +23,10 @@ LONG_RUN = 20_000  # samples per feature in a stream from which training shows a
 MAX_STEPS = 2000
 
 
-def population_controls(on_change: Callable[[], None]) -> None:
-    """The population's controls; on_change: what a change of a mean, a std or the drift's size reruns (the number
-    of features and the kind of drift change which controls there are, so they rerun the page's fragment)."""
-    sidebar = st.sidebar
+def population_controls(sidebar, on_change: Callable[[], None]) -> None:
+    """The population's controls, drawn in `sidebar` (a container in the sidebar); on_change: what a change of a
+    mean, a std or the drift's size reruns (the number of features and the kind of drift change which controls there
+    are, so they rerun the fragment that draws them)."""
     sidebar.subheader("Population")
     num_features = bound(sidebar.slider, "Features", key="nf", min_value=1, max_value=4, value=2,
                          help="How many features (channels) the layer normalizes, each with its own statistics.")

@@ -179,3 +179,17 @@ def test_a_setting_of_an_experiment_waiting_for_its_click_runs_it(page, base_url
     assert page.get_by_test_id("stVegaLiteChart").count() == 0
     press_slider(page, "Samples per device b")
     assert page.get_by_test_id("stVegaLiteChart").count() == 1
+
+
+def test_the_number_of_features_reruns_the_population_and_sections_not_the_stream(page, base_url):
+    """Training vs inference's number of features changes which population controls there are and every section,
+    not the stream's and the layer's controls (drawn outside that fragment)."""
+    sent: list = []
+    open_counted(page, base_url, "Training_vs_Inference", sent)
+    full_run = len(sent)
+    press_slider(page, "Features")
+    sliders = [delta.new_element.slider.label for delta in sent[full_run:]
+               if delta.WhichOneof("type") == "new_element" and delta.new_element.WhichOneof("type") == "slider"]
+    assert "Features" in sliders, f"the population's controls were not redrawn: {sliders}"
+    assert not {"Batch size m", "Steps (batches)", "ε (epsilon)"} & set(sliders), f"the stream's were: {sliders}"
+    assert page.get_by_text("F2 true mean").is_visible()
