@@ -21,9 +21,11 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
+from streamlit.proto.RootContainer_pb2 import RootContainer
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+SIDEBAR = RootContainer.SIDEBAR
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Slider:
     value: float
     options: list[str]
     fragment_id: str = ""  # a slider inside an st.fragment: moving it reruns only that fragment
+    position: tuple[int, ...] = ()  # where the page shows it (sidebar first, then Streamlit's delta path)
     direction: float = 1.0
 
     @property
@@ -156,8 +159,9 @@ class Session:
         return await self._run(self.widget_values, timeout, fragment_id=fragment_id)
 
     async def nudge_first_slider(self, walk: bool = False, timeout: float = 120) -> Run:
-        """Move the first slider as the browser would: a slider inside a fragment reruns only its fragment."""
-        slider = next(iter(self.sliders.values()))
+        """Move the page's first slider (the first in the sidebar, if it has one) as the browser would: a slider
+        inside a fragment reruns only its fragment."""
+        slider = min(self.sliders.values(), key=lambda known: known.position)
         return await self.rerun({slider.id: slider.nudged(walk)}, timeout, fragment_id=slider.fragment_id)
 
     async def upload(self, widget_id: str, name: str, data: bytes, timeout: float = 120) -> Run:
@@ -226,12 +230,13 @@ class Session:
             if kind == "new_session":
                 self.session_id = forward.new_session.initialize.session_id
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                self._read_element(forward.delta.new_element, run, forward.delta.fragment_id)
+                self._read_element(forward.delta.new_element, run, forward.delta.fragment_id,
+                                   (forward.metadata.delta_path[0] != SIDEBAR, *forward.metadata.delta_path))
             elif kind == "script_finished" and forward.script_finished != FINISHED_EARLY_FOR_RERUN:
                 run.seconds = time.perf_counter() - start
                 return run
 
-    def _read_element(self, element, run: Run, fragment_id: str = "") -> None:
+    def _read_element(self, element, run: Run, fragment_id: str = "", position: tuple[int, ...] = ()) -> None:
         kind = element.WhichOneof("type")
         if kind == "exception":
             run.exceptions.append(f"{element.exception.type}: {element.exception.message}"[:300])
@@ -248,10 +253,10 @@ class Session:
             self.widget_values[proto.id] = value
             known = self.sliders.get(proto.id)
             if known is not None:
-                known.value = value
+                known.value, known.position = value, position
             else:
                 self.sliders[proto.id] = Slider(proto.id, proto.label, proto.min, proto.max, proto.step, value,
-                                                list(proto.options), fragment_id)
+                                                list(proto.options), fragment_id, position)
         elif kind in BROWSER_SENT:
             proto = getattr(element, kind)
             if proto.set_value or proto.id not in self.other_widgets:
