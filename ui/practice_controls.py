@@ -1,4 +1,5 @@
-"""The In practice page's control panels: one function per topic, each returning that topic's settings, and the gate
+"""The In practice page's control panels: one function per topic (PANELS), each returning that topic's settings, the
+reader that gets them back from session state when only the topic's result reruns (chosen_settings), and the gate
 that keeps a link from starting a training run by itself.
 
 Every control is URL-bound through `ui.controls.bound` with its full domain, so a link reopens the same experiment.
