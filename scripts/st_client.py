@@ -113,7 +113,6 @@ class Session:
         self.base, self.page, self.query = base, page, query
         self.sliders: dict[str, Slider] = {}
         self.uploaders: dict[str, str] = {}  # widget id -> label
-        self.widget_values: dict[str, float] = {}  # slider id -> value (a select slider's: option index)
         self.other_widgets: dict[str, WidgetState] = {}  # every other widget's value, as the browser sends it
         self.session_id = ""
         self.cookie = ""
@@ -139,7 +138,7 @@ class Session:
         headers = {"Cookie": self.cookie} if self.cookie else None
         self._ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
                                             additional_headers=headers, open_timeout=timeout)
-        return await self._run({}, timeout)
+        return await self._run(timeout)
 
     def _get(self, url: str) -> int:
         headers = {"Cookie": self.cookie} if self.cookie else {}
@@ -153,10 +152,12 @@ class Session:
 
     async def rerun(self, changes: dict[str, float] | None = None, timeout: float = 120,
                     fragment_id: str = "") -> Run:
-        """Rerun the page (or only the fragment `fragment_id`) with `changes` ({widget id: value}) applied on top
-        of the values set so far."""
-        self.widget_values.update(changes or {})
-        return await self._run(self.widget_values, timeout, fragment_id=fragment_id)
+        """Rerun the page (or only the fragment `fragment_id`) with `changes` ({slider id: value}) applied on top
+        of the values set so far. The slider keeps the new value itself, as the browser's does: a rerun of another
+        fragment (ui.layout.rerun_only) does not send the slider back."""
+        for slider_id, value in (changes or {}).items():
+            self.sliders[slider_id].value = value
+        return await self._run(timeout, fragment_id=fragment_id)
 
     async def nudge_first_slider(self, walk: bool = False, timeout: float = 120) -> Run:
         """Move the page's first slider (the first in the sidebar, if it has one) as the browser would: a slider
@@ -184,7 +185,7 @@ class Session:
         info.file_id, info.name, info.size = urls.file_id, name, len(data)
         info.file_urls.CopyFrom(urls)
         self.other_widgets[widget_id] = state
-        return await self._run(self.widget_values, timeout)
+        return await self._run(timeout)
 
     def _put(self, upload_url: str, name: str, data: bytes) -> None:
         boundary = "bnlabbenchmarkboundary"
@@ -198,21 +199,20 @@ class Session:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (127.0.0.1 only)
             response.read()
 
-    async def _run(self, values: dict[str, float], timeout: float, fragment_id: str = "") -> Run:
+    async def _run(self, timeout: float, fragment_id: str = "") -> Run:
         msg = BackMsg()
         state = msg.rerun_script
         state.fragment_id = fragment_id
         state.query_string = self.query
         state.page_name = self.page
         state.context_info.url = f"{self.base}/{self.page}"
-        for widget_id, value in values.items():
+        for slider in self.sliders.values():
             widget = state.widget_states.widgets.add()
-            widget.id = widget_id
-            slider = self.sliders.get(widget_id)
-            if slider is not None and slider.options:  # a select slider sends the option's label
-                widget.string_array_value.data.append(slider.options[int(value)])
+            widget.id = slider.id
+            if slider.options:  # a select slider sends the option's label
+                widget.string_array_value.data.append(slider.options[int(slider.value)])
             else:
-                widget.double_array_value.data.append(value)
+                widget.double_array_value.data.append(slider.value)
         state.widget_states.widgets.extend(self.other_widgets.values())
         start = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
@@ -244,14 +244,13 @@ class Session:
             self.uploaders[element.file_uploader.id] = element.file_uploader.label
         elif kind == "slider":
             proto = element.slider
+            known = self.sliders.get(proto.id)
             if proto.set_value and proto.raw_value:  # a select slider set by the server: its option's label
                 value = float(list(proto.options).index(proto.raw_value[0]))
             elif proto.set_value and proto.value:
                 value = proto.value[0]
-            else:
-                value = self.widget_values.get(proto.id, proto.default[0] if proto.default else proto.min)
-            self.widget_values[proto.id] = value
-            known = self.sliders.get(proto.id)
+            else:  # the value the client set, or the default
+                value = known.value if known is not None else (proto.default[0] if proto.default else proto.min)
             if known is not None:
                 known.value, known.position = value, position
             else:
