@@ -5,13 +5,16 @@
 - Zero is "0", never 0.00e+00; a missing or undefined value is "—", never None or nan.
 - Very large or very small magnitudes switch to scientific notation with the same mantissa length.
 - Text uses the Unicode minus sign (−), as typeset mathematics does.
+- A small table is Markdown text in those formats (`markdown_table`), where nothing typed is read as markup.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
+import pandas as pd
 
 MISSING = "—"
 MINUS = "\u2212"
@@ -69,3 +72,25 @@ def format_column(values, sig: int = 4) -> list[str]:
     values = np.asarray(values, dtype=np.float64).ravel()
     fmt = column_format(values, sig)
     return [MISSING if not np.isfinite(v) else ("0" if v == 0 else (fmt % v).replace("-", MINUS)) for v in values]
+
+
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>$~|])")
+_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+-])|^(\s*\d+)([.)])")
+
+
+def markdown_literal(text) -> str:
+    """`text` on one line with every character that Markdown would read as markup escaped: it shows as typed."""
+    text = _MARKDOWN_INLINE.sub(r"\\\1", str(text).replace("\n", " "))
+    return _MARKDOWN_BLOCK.sub(lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}", text)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """`frame` (without its index) as a Markdown table: every float column in its one shared format, numbers
+    right-aligned, headers and text shown as typed."""
+    numeric = [frame[name].dtype.kind in "fiu" for name in frame.columns]
+    cells = [format_column(frame[name]) if frame[name].dtype.kind == "f" else [*map(markdown_literal, frame[name])]
+             for name in frame.columns]
+    lines = [" | ".join(map(markdown_literal, frame.columns)),
+             " | ".join("---:" if right else ":---" for right in numeric),
+             *(" | ".join(row) for row in zip(*cells, strict=True))]
+    return "\n".join(f"| {line} |" for line in lines)

@@ -12,7 +12,7 @@ from lessons.format import format_number
 from ui.controls import EPS_OPTIONS, bound, format_eps, open_section, seed_control
 from ui.formula_controls import Batch, Walk, chosen_walk, conv_eps, walk_controls
 from ui.layout import card_row, lab_page, page_setup, rerun_only
-from ui.tables import number_columns, show_table
+from ui.tables import show_grid, show_table
 
 page_setup("Formula", "🧮")
 
@@ -107,7 +107,7 @@ def backward_section(w: Walk) -> None:
         values = loss_values(loss, w.x_col.size)
     walk = lesson.backward_walk(w.x_col, w.gamma, w.beta, w.eps, loss, values)
     with upstream:
-        show_table(lesson.upstream_table(walk))
+        show_grid(lesson.upstream_table(walk))
         st.metric("Loss L", format_number(walk.loss))
     st.subheader("Gradients of γ and β")
     st.markdown(text.GAMMA_BETA)
@@ -159,8 +159,7 @@ def conv_section(eps: float) -> None:
     st.markdown(text.conv_text(walk.x.shape, walk.values_per_channel, channel))
     st.vega_lite_chart(feature_map_spec(seed, eps, channel, stage), width="content")
     st.latex(lesson.channel_stats_step(walk, channel))
-    table = lesson.channel_table(walk)
-    st.dataframe(table, hide_index=True, column_config=number_columns(table))
+    show_table(lesson.channel_table(walk))
 
 
 WALK = "formula_walk"  # the key of walk_view's fragment: what a change of the sample, γ, β or ε reruns

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lessons.format import column_format
+from lessons.format import column_format, markdown_table
 
 
 def number_columns(frame: pd.DataFrame, kinds: str = "f", **config: dict) -> dict:
@@ -15,7 +15,14 @@ def number_columns(frame: pd.DataFrame, kinds: str = "f", **config: dict) -> dic
             for name in frame.columns if frame[name].dtype.kind in kinds}
 
 
-def show_table(frame: pd.DataFrame, **kwargs) -> None:
-    """`st.dataframe` with the lab's number formats, stretched to the column, without the index unless asked."""
-    kwargs.setdefault("hide_index", True)
-    st.dataframe(frame, column_config=number_columns(frame), width="stretch", **kwargs)
+def show_table(frame: pd.DataFrame) -> None:
+    """A small read-only table of a lesson, without its index, as a Markdown table (lessons.format.markdown_table):
+    a plain HTML table that the browser lays out much faster than `st.dataframe`'s grid when a part opens, that
+    scrolls sideways inside itself on a phone, and that a screen reader reads cell by cell."""
+    st.markdown(markdown_table(frame))
+
+
+def show_grid(frame: pd.DataFrame) -> None:
+    """A read-only table as `st.dataframe`'s grid, without its index: beside an `st.data_editor`, whose rows it
+    lines up with, so that a row is read across both."""
+    st.dataframe(frame, column_config=number_columns(frame), hide_index=True, width="stretch")

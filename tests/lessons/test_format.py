@@ -3,8 +3,17 @@
 import math
 
 import numpy as np
+import pandas as pd
 
-from lessons.format import MISSING, column_decimals, column_format, format_column, format_number
+from lessons.format import (
+    MISSING,
+    column_decimals,
+    column_format,
+    format_column,
+    format_number,
+    markdown_literal,
+    markdown_table,
+)
 
 
 def test_a_column_shares_decimals_set_by_its_largest_value():
@@ -30,3 +39,23 @@ def test_ordinary_numbers_keep_sig_digits():
     assert format_number(-0.0123456, sig=3) == "−0.0123"
     assert column_format([100.0, 2.0]) == "%.1f"
     assert format_number(math.inf) == "∞" and format_number(-math.inf) == "−∞"
+
+
+def test_markdown_literal_escapes_what_markdown_would_read_as_markup():
+    assert markdown_literal("a_b *c* [l](u) <b> $x$ `c` ~s~ | \\") == (
+        r"a\_b \*c\* \[l\](u) \<b\> \$x\$ \`c\` \~s\~ \| \\")
+    assert [markdown_literal(t) for t in ("# h", "- x", "+ x", "> q", "12. n", "3) n")] == [
+        r"\# h", r"\- x", r"\+ x", r"\> q", r"12\. n", r"3\) n"]
+    assert markdown_literal("two\nlines") == "two lines"
+    assert markdown_literal("x̂ᵢ − μ") == "x̂ᵢ − μ"
+
+
+def test_markdown_table_formats_each_float_column_and_right_aligns_numbers():
+    frame = pd.DataFrame({"feature": ["F0", "F_1"], "running μ": [-0.8463, 12.5], "m": [2, 16],
+                          "spread": [np.nan, 0.25]})
+    assert markdown_table(frame).split("\n") == [
+        "| feature | running μ | m | spread |",
+        "| :--- | ---: | ---: | ---: |",
+        "| F0 | −0.85 | 2 | — |",
+        r"| F\_1 | 12.50 | 16 | 0.2500 |",
+    ]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lessons.format import MISSING, format_column
 from ui import layout
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -39,3 +43,40 @@ def open_page(page: str | None = None, query: dict[str, str] | None = None, time
 def app_page():
     """Factory fixture: app_page("pages/1_Demo.py", query={...}) -> AppTest after the first render."""
     return open_page
+
+
+_TABLE_RULE = re.compile(r"\|( (:---|---:) \|)+")
+_CELL_SEPARATOR = re.compile(r"(?<!\\) \| ")
+_ESCAPED = re.compile(r"\\(.)")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def shown_tables(at) -> list[pd.DataFrame]:
+    """Every lesson table on the page (ui.tables.show_table, a Markdown table) as a DataFrame of the text its
+    cells show."""
+    tables = []
+    for element in at.markdown:
+        lines = element.value.split("\n")
+        if len(lines) < 2 or not _TABLE_RULE.fullmatch(lines[1]):
+            continue
+        header, *rows = ([_ESCAPED.sub(r"\1", cell) for cell in _CELL_SEPARATOR.split(line[2:-2])]
+                         for line in [lines[0], *lines[2:]])
+        tables.append(pd.DataFrame(rows, columns=header))
+    return tables
+
+
+def shown_number(text: str) -> float:
+    """A number as lessons.format writes it (Unicode minus, "×10⁻⁵", "—" for a missing value) back as a float."""
+    if text == MISSING:
+        return float("nan")
+    return float(text.replace("\u2212", "-").replace("×10", "e").translate(_SUPERSCRIPT_DIGITS))
+
+
+def shown_values(cells) -> np.ndarray:
+    """A column of a shown table as floats."""
+    return np.array([shown_number(cell) for cell in cells])
+
+
+def assert_shows(cells, expected) -> None:
+    """The column shows `expected` in the lab's format for that column (lessons.format.format_column)."""
+    assert list(cells) == format_column(expected)

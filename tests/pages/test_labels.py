@@ -1,9 +1,10 @@
 """No header or label a user reads contains an underscore or the text "None" (issue 15), on every page and in
 every part of it.
 
-Read from what the page renders: dataframe and table headers, metric labels, widget labels, section names and
-expander labels. Labels are Markdown, so LaTeX inside $…$ (where `\\mu_B` renders as μ with a subscript) is left
-out of the check; dataframe headers are plain text, so an underscore there is what the user sees.
+Read from what the page renders: dataframe, table and Markdown table headers, metric labels, widget labels, section
+names and expander labels. Labels are Markdown, so LaTeX inside $…$ (where `\\mu_B` renders as μ with a subscript) is
+left out of the check; dataframe headers are plain text, and Markdown tables escape theirs (lessons.format), so an
+underscore there is what the user sees.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 
 import pytest
 
-from tests.pages.conftest import open_page
+from tests.pages.conftest import open_page, shown_tables
 from ui.controls import SECTIONS_LABEL
 from ui.layout import PAGES
 
@@ -37,6 +38,7 @@ def visible_texts(at) -> list[tuple[str, str]]:
         texts += [("dataframe index name", str(n)) for n in value.index.names if n is not None]
     for table in at.table:
         texts += [("table header", str(c)) for c in table.value.columns]
+    texts += [("table header", str(c)) for table in shown_tables(at) for c in table.columns]
     texts += [("metric label", m.label) for m in at.metric]
     for kind in WIDGETS:
         texts += [(f"{kind} label", MATH.sub("", w.label)) for w in getattr(at, kind)]
