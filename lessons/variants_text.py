@@ -6,7 +6,9 @@ import pandas as pd
 
 from lessons.variants import RESIDUALS as _RESIDUAL_MEANINGS
 
-RESIDUALS = tuple(_RESIDUAL_MEANINGS.items())  # (kind of variation, what its spread is taken of), table order
+# Under the table of what is left: what each column's standard deviation is taken of.
+SPREADS_CAPTION = "Each column is the standard deviation of: " + "; ".join(
+    f"{kind}, the {what}" for kind, what in _RESIDUAL_MEANINGS.items()) + "."
 
 # Situation, choice, why, the experiment part of this page, an experiment on another page (path, label) or None.
 ADVICE = (

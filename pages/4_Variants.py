@@ -9,7 +9,7 @@ from lessons import affine, renorm, variants
 from lessons import variants_text as text
 from ui.controls import bound, open_section
 from ui.layout import card_row, lab_page, page_setup, redraw_page
-from ui.tables import number_columns
+from ui.tables import show_table
 from ui.variants_controls import PART, lab_settings, part_starts, settings_controls, shape_controls, unchanged
 
 page_setup("Variants", "🧩")
@@ -56,9 +56,6 @@ def ghost_view(ghost_size):
     return *charts.ghost_specs(result, running, ghost_size), result, running
 
 
-numbers = partial(number_columns, kinds="fi")  # every numeric column in lessons.format's format, integers too
-
-
 def select_clicked_cell(chart_key: str) -> None:  # a click writes its (n, c, s) into the cell controls and URL
     points = st.session_state[chart_key]["selection"].get(charts.SELECTION) or []
     if points:
@@ -80,7 +77,7 @@ def show_sharing(shape, num_groups):
     spec, facts = sharing_view(shape, num_groups, cell)
     st.vega_lite_chart(spec, key=chart_key, on_select=partial(select_clicked_cell, chart_key),
                        selection_mode=charts.SELECTION, width="stretch")
-    st.dataframe(facts, hide_index=True, width="stretch")
+    show_table(facts)
     st.caption(text.SHARING_CAPTION)
 
 
@@ -95,9 +92,8 @@ def show_same_data(shape, num_groups):
     st.vega_lite_chart(outputs_spec, width="stretch")
     st.markdown("**What is left of each kind of variation** (standard deviation of the named means or spreads; "
                 f"below {variants.SPREAD_THRESHOLD:g} counts as removed):")
-    helps = {kind: {"help": f"Standard deviation of the {what}.", "width": "small"} for kind, what in text.RESIDUALS}
-    st.dataframe(lesson.spreads, width="stretch", column_config={
-        **numbers(lesson.spreads, **helps), "removed": st.column_config.TextColumn("removed", width="large")})
+    show_table(lesson.spreads, index="layer")
+    st.caption(text.SPREADS_CAPTION)
     st.markdown(f"{variants.equivalence_sentence(lesson.equivalences)}\n\n"
                 f"{variants.single_vector_sentence(lesson.equivalences)}")
 
@@ -107,16 +103,16 @@ def show_beyond(shape):
     eps, seed = lab_settings()
     comparison, running, tokens = beyond_view(shape, eps, seed)
     st.markdown(text.AFFINE_INTRO)
-    st.dataframe(comparison.table, hide_index=True, width="stretch", column_config=numbers(comparison.table))
+    show_table(comparison.table)
     st.markdown(affine.affine_sentence(comparison))
     st.markdown(text.INSTANCE_INTRO)
     if running is None:
         st.info(text.INSTANCE_NEEDS_SPATIAL)
     else:
-        st.dataframe(running.table, hide_index=True, width="stretch", column_config=numbers(running.table))
+        show_table(running.table)
     before, after = affine.token_sentences(tokens)
     st.markdown(before)
-    st.dataframe(tokens.per_token, hide_index=True, width="stretch", column_config=numbers(tokens.per_token))
+    show_table(tokens.per_token)
     st.markdown(after)
 
 
@@ -130,7 +126,7 @@ def show_sensitivity(shape, num_groups):
     st.vega_lite_chart(spec, width="stretch")
     st.caption(variants.sensitivity_verdict(table))
     with st.expander("The numbers"):
-        st.dataframe(table, width="stretch", column_config=numbers(table))
+        show_table(table, index="batch size")
 
 
 @st.fragment(key=PART)

@@ -8,10 +8,10 @@ from charts import practice as charts
 from charts.spec import vega_lite_spec
 from lessons import batches, coupling, devices, dropout, folding, recalibration, transfer
 from lessons import practice as text
-from lessons.format import column_format
 from ui import practice_controls as controls
 from ui.controls import open_section
 from ui.layout import lab_page, page_setup, rerun_only
+from ui.tables import show_table
 
 page_setup("In practice", "🛠️")
 
@@ -123,8 +123,7 @@ def show_folding(settings: tuple[str, int, str]) -> None:
     spec, sentence, table = folding_view(*settings)
     chart(spec)
     reading(sentence)
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        name: st.column_config.NumberColumn(name, format=column_format(table[name])) for name in table.columns[1:]})
+    show_table(table)
 
 
 def show_recalibration(settings: tuple[float, int]) -> None:
@@ -133,8 +132,7 @@ def show_recalibration(settings: tuple[float, int]) -> None:
     reading(sentence)
     table, needed_spec, needed = recalibration_summary()
     st.markdown("**Momentum choices**: test loss above the population statistics', medians over 5 seeds.")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        name: st.column_config.NumberColumn(name, format=column_format(table[name])) for name in table.columns})
+    show_table(table)
     chart(needed_spec)
     reading(needed)
 

@@ -15,11 +15,12 @@ def number_columns(frame: pd.DataFrame, kinds: str = "f", **config: dict) -> dic
             for name in frame.columns if frame[name].dtype.kind in kinds}
 
 
-def show_table(frame: pd.DataFrame) -> None:
-    """A small read-only table of a lesson, without its index, as a Markdown table (lessons.format.markdown_table):
-    a plain HTML table that the browser lays out much faster than `st.dataframe`'s grid when a part opens, that
-    scrolls sideways inside itself on a phone, and that a screen reader reads cell by cell."""
-    st.markdown(markdown_table(frame))
+def show_table(frame: pd.DataFrame, index: str | None = None) -> None:
+    """A small read-only table of a lesson as a Markdown table (lessons.format.markdown_table): a plain HTML table
+    that the browser lays out much faster than `st.dataframe`'s grid when a part opens, that scrolls sideways inside
+    itself on a phone, and that a screen reader reads cell by cell. index: the header of a first column holding
+    `frame`'s index (None: the index is not shown)."""
+    st.markdown(markdown_table(frame if index is None else frame.rename_axis(index).reset_index()))
 
 
 def show_grid(frame: pd.DataFrame) -> None:

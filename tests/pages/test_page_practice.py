@@ -14,7 +14,7 @@ from lessons.coupling import example_batch, move_one_sample
 from lessons.devices import data_parallel_experiment
 from lessons.dropout import variance_shift
 from lessons.folding import folding_experiment
-from tests.pages.conftest import open_page
+from tests.pages.conftest import open_page, shown_tables
 
 PAGE = "pages/5_In_practice.py"
 CHARTS = {"folding": 1, "recalibration": 2, "adabn": 1, "finetune": 1, "devices": 1, "batches": 1, "coupling": 2,
@@ -46,9 +46,9 @@ def test_every_part_opens_from_its_link_with_its_charts_reading_and_library_call
 def test_default_part_shows_the_folding_numbers_of_an_independent_run():
     at = practice_page()
     assert readings(at) == [text.folding_reading(folding_experiment("Linear", 16, "float64"))]
-    table = at.dataframe[0].value
+    (table,) = shown_tables(at)
     assert list(table.columns) == ["channel", "batch μ", "running μ", "batch σ", "running σ"]
-    assert table.channel.tolist() == [1, 2, 3]
+    assert table.channel.tolist() == ["1", "2", "3"]
 
 
 def test_folding_controls_are_bound_and_change_the_experiment():
