@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitAPIException
 
 from ui import registry
 from ui.share import share_link
+from ui.tables import show_table
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def lab_page(title: str, lead: str, draw: Callable[[], None], references: str | 
         if isinstance(references, str):
             st.markdown(references)
         else:
-            st.dataframe(references, hide_index=True, width="stretch")
+            show_table(references)
 
 
 def card_row():

@@ -241,7 +241,7 @@ def test_ghost_tab_shows_noise_and_both_momentum_conventions():
 
 def test_beyond_tab_shows_parameters_instance_running_stats_and_tokens():
     at = variants_page(view="Beyond the statistics", n="3", c="4", hw="5")
-    comparison, running, tokens = shown_tables(at)
+    comparison, running, tokens, _references = shown_tables(at)
     assert comparison["its learnable numbers"].tolist() == [str(2 * 4 * 5), "0", str(2 * 4)]
     assert (shown_values(comparison["largest |Δ| of x̂"]) < 1e-12).all()
     running = shown_values(running.set_index("layer in eval mode")["spread of per-image channel means"])
@@ -254,7 +254,7 @@ def test_beyond_tab_shows_parameters_instance_running_stats_and_tokens():
 
 def test_references_name_every_source():
     at = variants_page()
-    sources = " ".join(at.dataframe[-1].value["Source"])
+    sources = " ".join(shown_tables(at)[-1]["Source"])
     for source in ("1607.06450", "1607.08022", "1803.08494", "1910.07467", "1702.03275", "1705.08741", "2.13"):
         assert source in sources
 
