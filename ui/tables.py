@@ -8,13 +8,6 @@ import streamlit as st
 from lessons.format import column_format, markdown_table
 
 
-def number_columns(frame: pd.DataFrame, kinds: str = "f", **config: dict) -> dict:
-    """column_config for every column of `frame` whose dtype kind is in `kinds` (floats; "fi": integers too): one
-    printf format per column (lessons.format), and any other NumberColumn options `config` names for a column."""
-    return {name: st.column_config.NumberColumn(name, format=column_format(frame[name]), **config.get(name, {}))
-            for name in frame.columns if frame[name].dtype.kind in kinds}
-
-
 def show_table(frame: pd.DataFrame, index: str | None = None) -> None:
     """A small read-only table of a lesson as a Markdown table (lessons.format.markdown_table): a plain HTML table
     that the browser lays out much faster than `st.dataframe`'s grid when a part opens, that scrolls sideways inside
@@ -26,4 +19,6 @@ def show_table(frame: pd.DataFrame, index: str | None = None) -> None:
 def show_grid(frame: pd.DataFrame) -> None:
     """A read-only table as `st.dataframe`'s grid, without its index: beside an `st.data_editor`, whose rows it
     lines up with, so that a row is read across both."""
-    st.dataframe(frame, column_config=number_columns(frame), hide_index=True, width="stretch")
+    formats = {name: st.column_config.NumberColumn(name, format=column_format(frame[name]))
+               for name in frame.columns if frame[name].dtype.kind == "f"}
+    st.dataframe(frame, column_config=formats, hide_index=True, width="stretch")
