@@ -173,10 +173,14 @@ def make_layer(num_features: int, *, momentum: float | None, eps: float, convent
 
 
 def draw_stream(settings: StreamSettings) -> np.ndarray:
-    """The batches of the stream, shape (S, m, C), reproducible for settings.seed."""
+    """The batches of the stream, shape (S, m, C), reproducible for settings.seed.
+
+    Each feature draws from its own generator, so adding a feature leaves the others' batches as they were: a
+    student who adds one sees the first features' curves stay put (and the browser keeps their charts)."""
     mean, std = settings.population.moments(settings.steps)
-    rng = np.random.default_rng(settings.seed)
-    z = rng.standard_normal((settings.steps, settings.batch_size, settings.population.num_features))
+    shape = (settings.steps, settings.batch_size)
+    z = np.stack([np.random.default_rng((settings.seed, j)).standard_normal(shape)
+                  for j in range(settings.population.num_features)], axis=-1)
     return mean[:, None, :] + std[:, None, :] * z
 
 

@@ -112,12 +112,27 @@ def test_stream_settings_reject_bad_input():
             StreamSettings(POPULATION, **kwargs)
 
 
+def test_a_feature_keeps_its_stream_when_features_are_added():
+    def settings(num_features: int) -> StreamSettings:
+        means, stds = (5.0, -2.0, 10.0, 0.0), (2.0, 0.5, 3.0, 1.0)
+        return StreamSettings(replace(POPULATION, mean=means[:num_features], std=stds[:num_features]), seed=4)
+
+    streams = [draw_stream(settings(c)) for c in (1, 2, 3, 4)]
+    for fewer, more in zip(streams, streams[1:], strict=False):
+        np.testing.assert_array_equal(fewer, more[..., :-1])
+    # From two features on, numpy reduces each column the same way, so the statistics (the charts' data) are
+    # bit-identical; one feature alone is a contiguous sum, equal to rounding.
+    two, four = simulate_stream(settings(2)), simulate_stream(settings(4))
+    for name in ("batch_mean", "batch_var_biased", "running_mean", "running_var"):
+        np.testing.assert_array_equal(getattr(two, name), getattr(four, name)[:, :2])
+
+
 def test_stream_histories_against_independent_numpy():
     settings = StreamSettings(POPULATION, batch_size=8, steps=120, momentum=0.2, seed=3)
     run = simulate_stream(settings)
     true_mean, true_std = POPULATION.moments(120)
-    rng = np.random.default_rng(3)
-    batches = true_mean[:, None, :] + true_std[:, None, :] * rng.standard_normal((120, 8, 2))
+    z = np.stack([np.random.default_rng((3, j)).standard_normal((120, 8)) for j in range(2)], axis=-1)
+    batches = true_mean[:, None, :] + true_std[:, None, :] * z
     np.testing.assert_array_equal(batches, draw_stream(settings))
     np.testing.assert_allclose(run.batch_mean, batches.mean(axis=1), rtol=1e-13)
     np.testing.assert_allclose(run.batch_var_biased, batches.var(axis=1), rtol=1e-12)

@@ -24,7 +24,7 @@ def reference_stream(steps: int, m: int, seed: int = 0, shift_at: int | None = 1
     changed = np.zeros((steps, 1)) if shift_at is None else (np.arange(steps) >= shift_at)[:, None]
     mean = MEANS + changed * 2.0 * STDS
     std = STDS * (1 + changed * 0.5)
-    z = np.random.default_rng(seed).standard_normal((steps, m, 2))
+    z = np.stack([np.random.default_rng((seed, j)).standard_normal((steps, m)) for j in range(2)], axis=-1)
     return mean[:, None, :] + std[:, None, :] * z
 
 
