@@ -15,7 +15,7 @@ from lessons.codegen import FRAMEWORKS, constructor_snippets
 from lessons.format import format_number
 from ui import training_controls as controls
 from ui.controls import bound, open_section
-from ui.layout import card_row, lab_page, page_setup, rerun_only
+from ui.layout import card_row, code_panel, lab_page, page_setup, rerun_only
 from ui.tables import show_table
 
 page_setup("Training vs inference", "🔁")
@@ -112,13 +112,10 @@ def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> No
                    help="Averaged over the second half of the stream and over features.")
         row.metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",
                    help="Dividing by the square root of an underestimated variance widens outputs by √(m/(m−1)).")
-    st.subheader("The same layer in PyTorch, Keras 3 and Flax")
     snippets = constructor_snippets(run.settings.population.num_features, eps=run.settings.eps,
                                     momentum=run.settings.momentum)
-    for framework in FRAMEWORKS:
-        st.markdown(f"**{framework}**")
-        st.code(snippets[framework], language="python")
-    st.caption(text.CODE_CAPTION)
+    code_panel("The same layer in PyTorch, Keras 3 and Flax", "code",
+               {framework: snippets[framework] for framework in FRAMEWORKS}, text.CODE_CAPTION)
 
 
 def inference_section(run: lesson.StreamRun) -> None:

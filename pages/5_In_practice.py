@@ -10,7 +10,7 @@ from lessons import batches, coupling, devices, dropout, folding, recalibration,
 from lessons import practice as text
 from ui import practice_controls as controls
 from ui.controls import open_section
-from ui.layout import lab_page, page_setup, rerun_only
+from ui.layout import code_panel, lab_page, page_setup, rerun_only
 from ui.tables import show_table
 
 page_setup("In practice", "🛠️")
@@ -97,8 +97,7 @@ def topic(name: str, show: Callable) -> None:
     st.markdown(text.CLAIMS[name])
     st.latex(text.LATEX[name])
     st.fragment(experiment)(name, show)  # its controls and result rerun, not the claim, the code or the sidebar
-    st.markdown("**In PyTorch / Keras**")
-    st.code(text.CODE[name], language="python")
+    code_panel("In PyTorch / Keras", "lib", {"": text.CODE[name]})
     st.caption(text.CAVEATS[name])
 
 

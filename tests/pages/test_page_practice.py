@@ -31,9 +31,14 @@ def readings(at) -> list[str]:
     return [info.value for info in at.info]
 
 
+def test_the_library_call_is_drawn_only_when_its_panel_is_open():
+    assert not practice_page().code
+    assert [code.value for code in practice_page(lib="true").code] == [text.CODE[next(iter(text.TOPICS))]]
+
+
 @pytest.mark.parametrize("name", list(text.TOPICS))
 def test_every_part_opens_from_its_link_with_its_charts_reading_and_library_call(name):
-    at = practice_page(topic=text.TOPICS[name])
+    at = practice_page(topic=text.TOPICS[name], lib="true")
     assert len(at.get("vega_lite_chart")) == CHARTS[name]
     assert readings(at) and all(readings(at))
     assert [code.value for code in at.code] == [text.CODE[name]]

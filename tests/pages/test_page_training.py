@@ -97,8 +97,13 @@ def test_metric_cards_sit_in_rows_not_in_a_column_each(default_page):
     assert len(default_page.sidebar.columns) == 2, "every feature's true mean and std in one pair of columns"
 
 
-def test_convention_mapping_and_generated_code(default_page):
-    at = default_page
+def test_code_is_drawn_only_when_its_panel_is_open(default_page):
+    assert not default_page.code
+    assert len(open_page(PAGE, query={"code": "true"}).code) == 3
+
+
+def test_convention_mapping_and_generated_code():
+    at = open_page(PAGE, query={"code": "true"})
     shown = metrics(at)
     assert shown["PyTorch momentum"] == "0.1"
     assert shown["Keras / Flax momentum"] == "0.9"
@@ -122,7 +127,8 @@ def test_convention_mapping_and_generated_code(default_page):
 
 
 def test_deep_link_with_cumulative_average_and_no_drift():
-    at = open_page(PAGE, query={"cma": "true", "drift": "none", "steps": "80", "m": "4", "eps": "1e-03"})
+    at = open_page(PAGE, query={"cma": "true", "drift": "none", "steps": "80", "m": "4", "eps": "1e-03",
+                                "code": "true"})
     assert not at.exception
     assert metrics(at)["PyTorch momentum"] == "None"
     batches = reference_stream(80, 4, shift_at=None)
