@@ -16,7 +16,7 @@ SECTIONS = ("Running statistics", "Inference", "Batch size")
 
 
 def test_deep_link_shows_running_statistics_charts(page, server_url):
-    conftest.open_tall(page, f"{server_url}{PAGE}?m=8&steps=200&momentum=0.3&feat=F1", height=3200)
+    conftest.open_tall(page, f"{server_url}{PAGE}?m=8&steps=200&momentum=0.3&feat=F1&code=true", height=3200)
     assert_healthy(page)
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts).to_have_count(2)  # means and variances, two single views that stretch
