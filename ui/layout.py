@@ -14,6 +14,7 @@ from ui import registry
 from ui.controls import bound
 from ui.share import share_link
 from ui.tables import show_table
+from ui.transport import send_without_delay
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ PAGES = (
 
 
 def page_setup(title: str, icon: str) -> None:
-    """Configure the page (wide layout), keep other pages' controls out of it (ui.registry.enter_page) and draw
-    the shared sidebar: navigation, then the share link (the page's URL, which every bound control keeps current)."""
+    """Configure the page (wide layout), send replies without Nagle's delay (ui.transport), keep other pages'
+    controls out of it (ui.registry.enter_page) and draw the shared sidebar: navigation, then the share link (the
+    page's URL, which every bound control keeps current)."""
     st.set_page_config(page_title=f"{title} · BatchNorm Lab", page_icon=icon, layout="wide")
+    send_without_delay()
     registry.enter_page(title)
     with st.sidebar:
         st.markdown("### BatchNorm Lab")
