@@ -124,7 +124,7 @@ def inference_section(run: lesson.StreamRun) -> None:
     st.markdown(text.SINGLE_SAMPLE)
     show_table(lesson.single_sample_table(run, sample))
     st.success(text.EVAL_OK)
-    st.code(text.train_mode_code(sample.train_error), language="python")
+    st.markdown(text.train_mode_error(sample.train_error))
     st.info(text.TRAIN_MODE.format(outputs=", ".join(format_number(v) for v in sample.keras_train_output)),
             icon=":material/school:")
     st.subheader("Forgot to call eval()?")

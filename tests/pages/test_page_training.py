@@ -155,7 +155,8 @@ def test_inference_part_single_sample_forgot_eval_and_mismatch():
     expected = (shown_values(single["sample x"]) - layer.running_mean) / np.sqrt(layer.running_var + 1e-5)
     np.testing.assert_allclose(shown_values(single["eval output"]), expected, atol=2e-3)
     assert not at.error  # a lesson about an error is a code sample and an info box, not a red box
-    assert any("# ValueError: Expected more than 1 value per channel when training" in c.value for c in at.code)
+    assert any("`ValueError`: Expected more than 1 value per channel when training" in m.value for m in at.markdown)
+    assert not at.code  # inline code: a code block would load the code highlighter
     assert any("every output is β (0, 0)" in box.value for box in at.info)
 
     assert (shown_values(forgot["range in eval"]) == 0).all()
