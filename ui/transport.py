@@ -3,7 +3,7 @@
 Streamlit 1.67 binds its listening socket itself, with protocol 0, and asyncio turns Nagle's algorithm off only on
 sockets whose protocol reads IPPROTO_TCP (the cause of uvicorn issue #3149). A rerun ends with small messages, and
 the last of them can then wait for the browser's delayed acknowledgement, up to 40 ms on Linux: on the benchmark's
-one-slider page about half the key presses took 68–81 ms and the rest 28–45 ms; with TCP_NODELAY, 25–50 ms.
+one-slider page about half the key presses took 68–81 ms and the rest 28–51 ms; with TCP_NODELAY, 25–50 ms.
 """
 
 from __future__ import annotations
