@@ -189,13 +189,17 @@ def wait_for_rerun(page, runs_before: int, timeout: float = 60_000) -> None:
     wait_for_app(page, timeout=timeout)
 
 
-# What overflows, in CSS pixels (1 px of slack for sub-pixel rounding): the document, and every chart's drawing
-# (canvas or svg) against the element Streamlit gave the chart.
+# What overflows, in CSS pixels (1 px of slack for sub-pixel rounding): the document, Streamlit's main area (which
+# scrolls sideways by itself when something in it is too wide), and every chart's drawing (canvas or svg) against the
+# element Streamlit gave the chart.
 OVERFLOW = """() => {
   const found = [];
   const doc = document.documentElement;
   if (doc.scrollWidth > window.innerWidth + 1)
     found.push(`the page is ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`);
+  const main = document.querySelector('[data-testid=stMain]');
+  if (main && main.scrollWidth > main.clientWidth + 1)
+    found.push(`the main area scrolls sideways: ${main.scrollWidth} px of content in ${main.clientWidth} px`);
   document.querySelectorAll('[data-testid=stVegaLiteChart]').forEach((chart, i) => {
     const box = chart.getBoundingClientRect();
     chart.querySelectorAll('canvas, svg.marks').forEach(drawing => {
