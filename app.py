@@ -35,8 +35,9 @@ st.caption("The seed example batch (8 samples × 4 features) before and after ba
 
 st.subheader("The pages, in teaching order")
 pages = PAGES[1:]
-for start in range(0, len(pages), 3):
-    for column, info in zip(st.columns(3), pages[start:start + 3], strict=False):
+# Two cards a row: in three, a 1024 px screen cut the longer "Open …" links short.
+for start in range(0, len(pages), 2):
+    for column, info in zip(st.columns(2), pages[start:start + 2], strict=False):
         with column.container(border=True, height="stretch"):
             st.markdown(f"**{info.label}**")
             st.write(info.summary)

@@ -93,8 +93,8 @@ def variant_facts(variant: str, shape: tuple[int, int, int], num_groups: int = 1
     if variant == "LayerNorm":
         return VariantFacts(variant, "(C, H, W)", mean_var, n, c * s, "(C, H, W), per element", False, False)
     if variant == "InstanceNorm":
-        return VariantFacts(variant, "(H, W)", mean_var, n * c, s, "none (affine=False); (C,) with affine=True",
-                            False, False)
+        return VariantFacts(variant, "(H, W)", mean_var, n * c, s,
+                            "(C,) with affine=True; none with affine=False (the default)", False, False)
     if variant == "GroupNorm":
         return VariantFacts(variant, "(C/G, H, W)", mean_var, n * num_groups, c // num_groups * s,
                             "(C,), per channel", False, False)
@@ -296,7 +296,7 @@ def facts_table(shape: tuple[int, int, int], num_groups: int) -> pd.DataFrame:
         rows.append({
             "Layer": variant, "Statistics over": facts.axes, "Statistic": facts.statistic,
             "Subtracts the mean": "yes" if facts.subtracts_mean else "no",
-            "How many": facts.num_stats, "Values in each (vermillion)": facts.group_size,
+            "How many": facts.num_stats, "Values in each set": facts.group_size,
             "γ / β shape (torch defaults)": facts.param_shape,
             "Depends on batch": "yes" if facts.batch_dependent else "no",
             "Differs at inference": AT_INFERENCE.get(variant, "no"),

@@ -90,10 +90,14 @@ def term_lines(items: list, term, per_line: int = 4) -> list[str]:
 def _aligned(*lines: str) -> str:
     r"""Lines of one equation chain, aligned on their "=": the first is `lhs = rhs`, the others continue it
     (`= ...`), or continue the previous line's sum when they start with "+"."""
+    return r"\begin{aligned}" + r" \\ ".join(_aligned_rows(*lines)) + r"\end{aligned}"
+
+
+def _aligned_rows(*lines: str) -> list[str]:
+    """The rows of `_aligned`, each with its "&" before the "="."""
     first, *rest = lines
     lhs, rhs = first.split("=", 1)
-    body = [f"{lhs}&={rhs}"] + [rf"&\quad {line}" if line.startswith("+") else f"&= {line}" for line in rest]
-    return r"\begin{aligned}" + r" \\ ".join(body) + r"\end{aligned}"
+    return [f"{lhs}&={rhs}"] + [rf"&\quad {line}" if line.startswith("+") else f"&= {line}" for line in rest]
 
 
 def as_column(x_col) -> np.ndarray:
@@ -415,18 +419,19 @@ def conv_walk(x, gamma, beta, eps: float) -> ConvWalk:
 
 
 def channel_stats_step(walk: ConvWalk, channel: int) -> str:
-    """LaTeX for one channel's μ_c and σ²_c over its N·H·W values, the values summed (long sums elided)."""
+    """LaTeX for one channel's μ_c and σ²_c over its N·H·W values, the values summed (long sums elided), the
+    variance under the mean (side by side, the two are wider than the page's column on a 1280 px screen)."""
     values = walk.x[:, channel].reshape(-1)
     c, count = channel, walk.values_per_channel
-    mean = _aligned(
+    mean = _aligned_rows(
         rf"\mu_{{{c}}} = \frac{{1}}{{N H W}} \sum_{{n,h,w}} x_{{n,{c},h,w}}",
         rf"\frac{{{signed_sum(values)}}}{{{count}}} = {num(walk.mean[c])}",
     )
-    var = _aligned(
+    var = _aligned_rows(
         rf"\sigma^2_{{{c}}} = \frac{{1}}{{N H W}} \sum_{{n,h,w}} (x_{{n,{c},h,w}} - \mu_{{{c}}})^2",
         rf"\frac{{{term_sum(list(values - walk.mean[c]), squared)}}}{{{count}}} = {num(walk.var[c])}",
     )
-    return mean + r" \qquad " + var
+    return r"\begin{aligned}" + r" \\ ".join(mean) + r" \\[0.8em] " + r" \\ ".join(var) + r"\end{aligned}"
 
 
 # ---------------------------------------------------------------- what the numbers say

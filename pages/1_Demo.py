@@ -22,7 +22,7 @@ page_setup("Demo", "🎛️")
 @st.fragment
 def distribution_view(result: demo.LayerPass, names: list[str], gamma, beta) -> None:
     """The three stages side by side (stacked on a phone); its own control reruns only this view."""
-    heading, control = st.columns([3, 2], vertical_alignment="bottom")
+    heading, control = st.columns(2, vertical_alignment="bottom")  # 3 : 2 cut the options short at 1024 px
     heading.subheader("Each feature, stage by stage")
     with control:
         view = controls.view_control()
@@ -65,8 +65,9 @@ def insight_cards(batch: demo.DemoBatch, result: demo.LayerPass, training_pass, 
                   steps: int) -> None:
     """Six insights computed from this batch, each with a button (or link) to try it."""
     st.subheader("Key insights, each one to try")
-    # One bordered column and one Markdown element per insight: every element costs a rerun server time.
-    cards = [column for _ in range(2) for column in st.columns(3, border=True)]
+    # One bordered column and one Markdown element per insight: every element costs a rerun server time. Two cards a
+    # row: in three, a 1024 px screen cut the buttons' labels short.
+    cards = [column for _ in range(3) for column in st.columns(2, border=True)]
     insights = demo.insights(batch, result, training_pass, inference_pass, seed, steps)
     for card, insight in zip(cards, insights, strict=True):
         card.markdown(f"**{insight.title}**\n\n{insight.body}\n\n{small_print(insight.evidence)}")

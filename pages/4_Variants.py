@@ -162,13 +162,14 @@ def show_ghost():
 def show_advice():
     for i, (situation, choice, reason, view, other_page) in enumerate(text.ADVICE):
         with st.container(border=True):
-            row = st.columns((3, 1), vertical_alignment="center")
-            row[0].markdown(f"**{situation}**: {choice}. {reason}")
+            st.markdown(f"**{situation}**: {choice}. {reason}")
+            # Links under the advice, as wide as their labels: beside it, a narrow column cut them short.
+            links = st.container(horizontal=True, vertical_alignment="center")
             # The section control is the explorer's, outside this fragment: redraw_page sets it.
-            row[1].button(f"Open: {view}", key=f"open{i}", on_click=redraw_page, args=({"view": view},),
-                          icon="➡️", help=f"Switch to the “{view}” part of this page.")
+            links.button(f"Open: {view}", key=f"open{i}", on_click=redraw_page, args=({"view": view},),
+                         icon="➡️", help=f"Switch to the “{view}” part of this page.")
             if other_page is not None:
-                row[1].page_link(other_page[0], label=other_page[1], icon=":material/open_in_new:")
+                links.page_link(other_page[0], label=other_page[1], icon=":material/open_in_new:")
 
 
 @st.fragment  # the shape controls rerun themselves and the open part, not the sidebar or the page's text

@@ -51,6 +51,44 @@ def test_no_page_or_part_overflows_a_phone(server_url, browser, info):
     assert not problems, "\n".join(problems)
 
 
+# What is cut short in the main area, as [kind, sentence]: "label" for a button's or page link's label that
+# Streamlit truncates with an ellipsis (it does so in columns) and for a row of options that scrolls sideways;
+# "box" for any other box that scrolls sideways: a Markdown table (ui.tables.show_table) or an equation (a KaTeX
+# display, 2 px wider than its content).
+CUT_SHORT = """() => {
+  const said = text => text.replace(/\\s+/g, ' ').slice(0, 60);
+  const boxes = [...document.querySelectorAll('[data-testid=stMain] *')].filter(box => {
+    const style = getComputedStyle(box);
+    return ['auto', 'scroll'].includes(style.overflowX) && box.scrollWidth > box.clientWidth + 3; });
+  const labels = [...document.querySelectorAll(
+    '[data-testid=stMain] button [data-testid=stMarkdownContainer], [data-testid=stMain] [data-testid=stPageLink] p')]
+    .filter(label => label.scrollWidth > label.clientWidth + 1);
+  return boxes.map(box => box.closest('[data-testid=stButtonGroup]')
+      ? ['label', `options cut short: ${said(box.innerText)}`]
+      : ['box', `${box.scrollWidth - box.clientWidth} px hidden in: ${said(box.innerText)}`])
+    .concat(labels.map(label => ['label', `label cut short: ${said(label.innerText)}`]));
+}"""
+LAPTOP = {"width": 1024, "height": 768}
+
+
+def cut_short(page, viewport: dict) -> list[str]:
+    """CUT_SHORT's sentences that count at `viewport`: on a laptop a wide table or equation may scroll in its box,
+    on a projector (the lab's 1280 px target) nothing may."""
+    return [said for kind, said in page.evaluate(CUT_SHORT) if viewport is PROJECTOR or kind == "label"]
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PROJECTOR], ids=["laptop", "projector"])
+@pytest.mark.parametrize("info", PAGES, ids=[info.label for info in PAGES])
+def test_nothing_is_cut_short_on_a_laptop_or_a_projector(server_url, browser, info, viewport):
+    context, page = open_at(browser, f"{server_url}/{info.url_path}", viewport)
+    problems = [f"{info.label}: {p}" for p in cut_short(page, viewport)]
+    for index in range(1, section_options(page).count()):
+        label = open_part(page, index)
+        problems += [f"{info.label} › {label}: {p}" for p in cut_short(page, viewport)]
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
 # A page's primary view: its first chart, except the Formula page, which opens on the equations it walks through.
 PRIMARY = {"Formula": "[data-testid=stMain] .katex-display"}
 

@@ -108,7 +108,7 @@ def test_deep_link_sets_shape_groups_and_cell():
         "GroupNorm": n * g,
         "RMSNorm": n,
     }
-    assert facts["Values in each (vermillion)"].astype(int).to_dict() == {
+    assert facts["Values in each set"].astype(int).to_dict() == {
         "BatchNorm": n * s,
         "LayerNorm": c * s,
         "InstanceNorm": s,
