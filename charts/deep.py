@@ -23,23 +23,19 @@ def _axis_title(title: str, integer: bool = False) -> alt.Axis:
     return alt.Axis(title=title, labelFontSize=12, titleFontSize=13, **extra)
 
 
-def band_chart(frame: pd.DataFrame, *, x: str, x_title: str, y_title: str, series: str, log: bool = False,
-               guide: float | None = None, x_log: bool = False) -> alt.Chart:
+def band_chart(frame: pd.DataFrame, *, x: str, x_title: str, y_title: str, series: str, log: bool = False) -> alt.Chart:
     """Median line with a min–max band per `series` (a NORM name), from columns median, low, high."""
     names = [name for name in NORM if name in set(frame[series])]
     colour = alt.Color(f"{series}:N", scale=color_scale(NORM, names), legend=_legend())
     y_scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
-    x_scale = alt.Scale(type="log") if x_log else alt.Scale()
     integer = pd.api.types.is_integer_dtype(frame[x])
-    base = alt.Chart(frame).encode(x=alt.X(f"{x}:Q", scale=x_scale, axis=_axis_title(x_title, integer)), color=colour)
+    base = alt.Chart(frame).encode(x=alt.X(f"{x}:Q", axis=_axis_title(x_title, integer)), color=colour)
     layers = [
         base.mark_area(opacity=BAND_OPACITY).encode(y=alt.Y("low:Q", scale=y_scale, axis=_axis_title(y_title)),
                                                     y2="high:Q"),
         base.mark_line(strokeWidth=2.5).encode(y="median:Q",
                                                tooltip=[series, x, alt.Tooltip("median:Q", format=".3g")]),
     ]
-    if guide is not None:
-        layers.append(alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"]).encode(y=alt.datum(guide)))
     return readable(alt.layer(*layers).properties(height=HEIGHT, width="container"))
 
 

@@ -49,7 +49,7 @@ def vega_lite_spec(chart: alt.TopLevelMixin, canvas: bool | None = None) -> dict
     ones), most of a page's rerun budget; pages cache this spec instead of the chart. Bytes also make a cache hit
     cheap: `st.cache_data` unpickles its value on every hit.
     """
-    spec = stable_dataset_names(chart.to_dict())
+    spec = inline_rowless_datasets(stable_dataset_names(chart.to_dict()))
     undescribed(spec, PATH_MARKS)
     if canvas or (canvas is None and sum(map(len, spec.get("datasets", {}).values())) >= CANVAS_FROM_ROWS):
         on_canvas(spec)
@@ -68,6 +68,30 @@ def on_canvas(spec: dict) -> None:
     """
     spec["usermeta"] = CANVAS
     undescribed(spec, ("mark",))
+
+
+def inline_rowless_datasets(spec: dict) -> dict:
+    """`spec` with each dataset of empty rows written into the layers that draw it, as inline values.
+
+    Altair gives a layer drawn from constants alone (`alt.Chart().mark_rule().encode(y=alt.datum(-3))`) a dataset
+    of one empty row. As Arrow bytes that dataset would have no columns and therefore no rows, and the browser
+    would draw nothing for the layer."""
+    rowless = {name for name, rows in spec.get("datasets", {}).items() if rows and not any(rows)}
+
+    def inline(node):
+        if isinstance(node, dict):
+            if node.get("data", {}).get("name") in rowless:
+                node["data"] = {"values": spec["datasets"][node["data"]["name"]]}
+            for value in node.values():
+                inline(value)
+        elif isinstance(node, list):
+            for value in node:
+                inline(value)
+
+    inline({key: value for key, value in spec.items() if key != "datasets"})
+    for name in rowless:
+        del spec["datasets"][name]
+    return spec
 
 
 def undescribed(spec: dict, kinds: tuple[str, ...]) -> None:

@@ -30,6 +30,15 @@ def test_datasets_travel_as_arrow_bytes_that_read_back_exactly():
     pd.testing.assert_frame_equal(dataset_frame(spec, "data0"), points)
 
 
+def test_a_layer_drawn_from_constants_alone_keeps_its_one_row():
+    rule = alt.Chart().mark_rule().encode(y=alt.datum(-3.0))
+    spec = vega_lite_spec(alt.layer(alt.Chart(pd.DataFrame({"a": [1, 2], "b": [3, 4]})).mark_point().encode(
+        x="a:Q", y="b:Q"), rule))
+    data = [layer["data"] for layer in spec["layer"]]
+    rows = [len(d["values"]) if "values" in d else len(dataset_frame(spec, d["name"])) for d in data]
+    assert rows == [2, 1]
+
+
 def test_large_charts_draw_on_a_canvas_small_ones_as_svg():
     def spec(rows: int, **kwargs) -> dict:
         return vega_lite_spec(layered(pd.DataFrame({"a": range(rows), "b": 1}), pd.DataFrame({"c": [0.0]})),
