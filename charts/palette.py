@@ -78,10 +78,12 @@ def dash_scale(names: list[str]) -> alt.Scale:
 
 
 def zero_rule(axis: str = "x") -> alt.Chart:
-    """The dashed reference line at 0 on `axis` ("x" or "y") that every normalized plot carries."""
-    return alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5).encode(
-        **{axis: alt.datum(0)}
-    )
+    """The dashed reference line at 0 on `axis` ("x" or "y") that every normalized plot carries.
+
+    It has a one-row dataset of its own: drawn from the layer's data it would be drawn once per row, one line on top
+    of another (thousands on Variants' strips)."""
+    line = alt.Chart(alt.Data(values=[{}])).mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5)
+    return line.encode(**{axis: alt.datum(0)})
 
 
 def rule_at(value: float, field: str, label: str | None = None, **style) -> alt.Chart:

@@ -142,16 +142,19 @@ def same_sample_frame(train_outputs: np.ndarray, eval_outputs: np.ndarray, featu
 
 def same_sample_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """One row per feature: the same sample's output in each batch in training mode (dots, scattered) and its one
-    eval-mode output (a dashed tick: the same in every batch)."""
+    eval-mode output (a short dashed line: the same in every batch)."""
     features = list(dict.fromkeys(frame["feature"]))
     y = alt.Y("feature:N", title=None, sort=features)
     x = alt.X("output:Q", title="output y of the same sample")
     training = alt.Chart().mark_circle(size=90, opacity=0.7, color=STAGE["output"]).encode(
         x=x, y=y, tooltip=["feature:N", "batch:Q", alt.Tooltip("output:Q", format=".4f")],
     ).transform_filter(alt.datum.mode == "training")
-    inference = alt.Chart().mark_tick(thickness=3, size=40, color=STAGE["output"], strokeDash=DASH["inference"]
-                                      ).encode(x=x, y=y, tooltip=["feature:N", alt.Tooltip("output:Q", format=".4f")]
-                                               ).transform_filter(alt.datum.mode == "inference")
+    # A rule across the middle of the feature's band: a tick is a filled rectangle, which no dash pattern reaches.
+    inference = alt.Chart().mark_rule(strokeWidth=3, color=STAGE["output"], strokeDash=DASH["inference"]).encode(
+        x=x, y=alt.Y("feature:N", title=None, sort=features, bandPosition=0.2),
+        y2=alt.Y2("feature:N", bandPosition=0.8),
+        tooltip=["feature:N", alt.Tooltip("output:Q", format=".4f")],
+    ).transform_filter(alt.datum.mode == "inference")
     chart = alt.layer(training, inference, zero_rule("x"), data=frame).properties(
         title="The same sample in different batches",
         height=DECORATION_HEIGHT + 60 * len(features), width="container")

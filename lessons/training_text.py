@@ -85,7 +85,7 @@ TRAIN_MODE = ("**Training mode, PyTorch:** the batch variance of one value is 0,
 
 def forgot_eval(k: int, m: int) -> str:
     return (f"The same sample x placed in {k} different batches of {m}. In training mode its output depends on its "
-            "neighbours (dots: one per batch); in eval mode it is the same every time (the dashed tick).")
+            "neighbours (dots: one per batch); in eval mode it is the same every time (the short dashed line).")
 
 
 MISMATCH = ("At inference the layer trusts its running statistics. If they do not describe the data it now sees, "

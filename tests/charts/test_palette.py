@@ -1,8 +1,12 @@
 """The palette: every colour readable (≥ 3:1) on both Streamlit backgrounds, one meaning per name in a family."""
 
+import altair as alt
+import pandas as pd
 import pytest
 
 from charts import palette
+from charts.palette import zero_rule
+from charts.spec import vega_lite_spec
 
 
 def relative_luminance(hex_colour: str) -> float:
@@ -42,3 +46,10 @@ def test_norm_kinds_differ_except_the_batchnorm_variants_compared_with_batchnorm
     assert len(set(kinds.values())) == len(kinds)
     variants = {palette.NORM[name] for name in palette.BATCHNORM_VARIANTS}
     assert variants == {palette.HIGHLIGHT} and palette.HIGHLIGHT not in kinds.values()
+
+
+def test_the_zero_line_is_drawn_once_whatever_the_layer_data():
+    frame = pd.DataFrame({"x": [0.5, 1.0, 2.0]})
+    spec = vega_lite_spec(alt.layer(zero_rule("x"), alt.Chart().mark_tick().encode(x="x:Q"), data=frame))
+    rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
+    assert rule["data"] == {"values": [{}]} and rule["encoding"]["x"] == {"datum": 0}

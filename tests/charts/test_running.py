@@ -106,6 +106,7 @@ def test_same_sample_chart_tells_modes_apart_by_dash_not_colour(runs):
     training, inference = spec["layer"][:2]
     assert training["mark"]["color"] == inference["mark"]["color"] == palette.STAGE["output"]
     assert inference["mark"]["strokeDash"] == palette.DASH["inference"]
+    assert inference["mark"]["type"] == "rule"  # a tick is a filled rectangle: its dash pattern would not show
 
 
 def test_mismatch_chart_rows_per_feature_in_one_colour(runs):
