@@ -39,7 +39,7 @@ EXPERIMENTS = {
         "networks the same initial weights and the same batches at every rate; all rates and seeds train together.",
         f"The often-quoted \"14× fewer steps\" is {IOFFE}'s BN-x5: BatchNorm *plus* a 5× learning rate, no dropout, "
         "less L2, faster learning-rate decay and no local response normalization. BatchNorm alone (BN-Baseline) "
-        "reached Inception's accuracy in 13.3 M instead of 31 M steps, about 2.3× (Fig. 2 and its table). "
+        "reached Inception's accuracy in 13.3 M instead of 31 M steps, about 2.3× (Fig. 2, and the table of Fig. 3). "
         f"{BJORCK} find that the larger learning rates BatchNorm allows drive most of its benefit.",
         "Higher learning rates still need tuning: past some rate BatchNorm networks diverge too. \"Trained\" is a "
         "threshold on the final training loss (eval mode); diverged runs are drawn at the top of the axis. Tiny "
@@ -110,7 +110,7 @@ LEAD = ("Batch normalization clearly helps networks train; *why* is less settled
 REFERENCES = (
     f"- {IOFFE}: Batch Normalization. Internal covariate shift (Sec. 2, Fig. 1: percentiles of a unit's input), "
     "higher learning rates and initialization (abstract, Sec. 3.3), regularization (Sec. 3.4), BN-Baseline vs "
-    "BN-x5 (Fig. 2 and its table: 13.3 M vs 31 M steps; BN-x5 14× fewer).\n"
+    "BN-x5 (Fig. 2, and the table of Fig. 3: 13.3 M vs 31 M steps; BN-x5 14× fewer).\n"
     f"- {SANTURKAR}: How Does Batch Normalization Help Optimization? Noisy BatchNorm (Sec. 2.1), the gradient "
     "measure of internal covariate shift (Definition 2.1), loss landscape, gradient predictiveness and effective "
     "β-smoothness (Sec. 3.1).\n"
