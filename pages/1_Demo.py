@@ -22,9 +22,9 @@ page_setup("Demo", "🎛️")
 @st.fragment
 def distribution_view(result: demo.LayerPass, names: list[str], gamma, beta) -> None:
     """The three stages side by side (stacked on a phone); its own control reruns only this view."""
-    heading, control = st.columns(2, vertical_alignment="bottom")  # 3 : 2 cut the options short at 1024 px
-    heading.subheader("Each feature, stage by stage")
-    with control:
+    # A row that wraps: the options go under the heading where both do not fit (a phone, a 1024 px screen).
+    with st.container(horizontal=True, vertical_alignment="bottom", horizontal_alignment="distribute"):
+        st.subheader("Each feature, stage by stage", width="content")
         view = controls.view_control()
     subtitle = "zero mean, unit variance" if result.training else "with the running statistics"
     panels = (("input", result.x, names, "the batch as it comes", None),
@@ -134,11 +134,11 @@ def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None
     result = training_pass if layer.mode == "training" and training_pass is not None else inference_pass
     names = list(batch.names)
 
-    undo_col, reset_col = undo_slot.columns(2)
-    undo_col.button("Undo the normalization", key="undo", on_click=controls.set_affine,
+    buttons = undo_slot.container(horizontal=True)
+    buttons.button("Undo the normalization", key="undo", on_click=controls.set_affine,
                     args=demo.undo_parameters(result), width="stretch",
                     help="γ = √(σ² + ε) and β = μ of the statistics in use: the output equals the input.")
-    reset_col.button("γ = 1, β = 0", key="reset_affine", on_click=controls.set_affine,
+    buttons.button("γ = 1, β = 0", key="reset_affine", on_click=controls.set_affine,
                      args=([1.0] * len(names), [0.0] * len(names)), width="stretch",
                      help="Back to PyTorch's initial values.")
 

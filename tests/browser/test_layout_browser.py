@@ -51,17 +51,18 @@ def test_no_page_or_part_overflows_a_phone(server_url, browser, info):
     assert not problems, "\n".join(problems)
 
 
-# What is cut short in the main area, as [kind, sentence]: "label" for a button's or page link's label that
-# Streamlit truncates with an ellipsis (it does so in columns) and for a row of options that scrolls sideways;
-# "box" for any other box that scrolls sideways: a Markdown table (ui.tables.show_table) or an equation (a KaTeX
-# display, 2 px wider than its content).
+# What is cut short, as [kind, sentence]: "label" for a button's or page link's label, in the main area or the
+# sidebar, that Streamlit truncates with an ellipsis (it does so in columns), and for a row of options that scrolls
+# sideways; "box" for any other box in the main area that scrolls sideways: a Markdown table
+# (ui.tables.show_table) or an equation (a KaTeX display, 2 px wider than its content).
 CUT_SHORT = """() => {
   const said = text => text.replace(/\\s+/g, ' ').slice(0, 60);
   const boxes = [...document.querySelectorAll('[data-testid=stMain] *')].filter(box => {
     const style = getComputedStyle(box);
     return ['auto', 'scroll'].includes(style.overflowX) && box.scrollWidth > box.clientWidth + 3; });
   const labels = [...document.querySelectorAll(
-    '[data-testid=stMain] button [data-testid=stMarkdownContainer], [data-testid=stMain] [data-testid=stPageLink] p')]
+    ':is([data-testid=stMain], [data-testid=stSidebar]) button [data-testid=stMarkdownContainer], ' +
+    ':is([data-testid=stMain], [data-testid=stSidebar]) [data-testid=stPageLink] p')]
     .filter(label => label.scrollWidth > label.clientWidth + 1);
   return boxes.map(box => box.closest('[data-testid=stButtonGroup]')
       ? ['label', `options cut short: ${said(box.innerText)}`]
