@@ -311,11 +311,18 @@ def single_sample(run: StreamRun) -> SingleSample:
                         train_error=pytorch_training_error(batch), keras_train_output=keras(batch)[0])
 
 
+# PyTorch 2.13's message for a training batch with one value per channel, word for word (tests/fixtures/golden.npz).
+# bn_core raises in the same case, with its own explanation and the shape as a tuple.
+TORCH_SINGLE_VALUE = "Expected more than 1 value per channel when training, got input size torch.Size({dims})"
+
+
 def pytorch_training_error(x) -> str | None:
-    """The error PyTorch raises for x (N, C, *) in training mode, or None when x can be normalized."""
+    """The message PyTorch raises for x (N, C, *) in training mode, or None when x can be normalized."""
     try:
         batch_norm(x, training=True)
     except ValueError as error:
+        if str(error).startswith("Expected more than 1 value per channel"):
+            return TORCH_SINGLE_VALUE.format(dims=list(np.shape(x)))
         return str(error)
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from lessons.running import (
     mismatch_scenarios,
     mismatch_table,
     population_variance,
+    pytorch_training_error,
     same_sample_in_batches,
     simulate_stream,
     single_sample,
@@ -200,7 +202,8 @@ def test_single_sample_eval_and_training(trained):
     np.testing.assert_allclose(sample.eval_output, expected, rtol=1e-12)
     mean, var = trained.true_mean[-1], trained.true_var[-1]
     np.testing.assert_allclose(sample.population_output, (sample.x - mean) / np.sqrt(var + 1e-5), rtol=1e-12)
-    assert "Expected more than 1 value per channel when training" in sample.train_error
+    assert sample.train_error == ("Expected more than 1 value per channel when training, got input size "
+                                  "torch.Size([1, 2])")
     np.testing.assert_array_equal(sample.keras_train_output, [0.0, 0.0])
     assert layer.training, "the cached layer must not be switched to eval mode"
 
@@ -317,3 +320,10 @@ def test_pytorch_convention_refuses_eps_zero_like_torch():
     with pytest.raises(ValueError, match="batch_norm eps must be positive during training"):
         make_layer(2, momentum=0.1, eps=0.0, convention="pytorch")
     assert make_layer(2, momentum=0.1, eps=0.0, convention="keras").eps == 0.0
+
+
+def test_the_single_sample_error_is_pytorchs_word_for_word():
+    golden = np.load(pathlib.Path(__file__).parents[1] / "fixtures" / "golden.npz")
+    for shape in ((1, 3), (1, 3, 1), (1, 3, 1, 1)):
+        torch_says = str(golden[f"edge.bn.train.{'x'.join(map(str, shape))}.error"])
+        assert f"ValueError: {pytorch_training_error(np.ones(shape))}" == torch_says
