@@ -48,7 +48,8 @@ def column_format(values, sig: int = 4) -> str:
 
 
 def format_number(x, sig: int = 4) -> str:
-    """One number as text with `sig` significant digits: "0" for zero, "—" for NaN/None, ±∞ spelled out."""
+    """One number as text with `sig` significant digits (every digit before the point, in groups of three from
+    10,000 up): "0" for zero, "—" for NaN/None, ±∞ spelled out."""
     if x is None:
         return MISSING
     x = float(x)
@@ -64,6 +65,8 @@ def format_number(x, sig: int = 4) -> str:
     else:
         decimals = int(np.clip(sig - (math.floor(math.log10(abs(x))) + 1), 0, _MAX_DECIMALS))
         text = f"{x:.{decimals}f}"
+        if abs(float(text)) >= 1e4:  # 40,183, as the charts' axes write it
+            text = f"{x:,.{decimals}f}"
     return text.replace("-", MINUS)
 
 

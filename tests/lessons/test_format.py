@@ -34,6 +34,13 @@ def test_tiny_and_huge_magnitudes_use_scientific_notation():
     assert column_format([1e-6, 3e-6]) == "%.3e"
 
 
+def test_large_numbers_are_grouped_in_thousands_as_on_the_charts_axes():
+    assert format_number(40183.4, sig=3) == "40,183"
+    assert format_number(-123456.7) == "−123,457"
+    assert format_number(9999.6) == "10,000"  # grouped after rounding
+    assert format_number(9876.6) == "9877"
+
+
 def test_ordinary_numbers_keep_sig_digits():
     assert format_number(12.3456) == "12.35"
     assert format_number(-0.0123456, sig=3) == "−0.0123"
