@@ -136,11 +136,11 @@ def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None
 
     buttons = undo_slot.container(horizontal=True)
     buttons.button("Undo the normalization", key="undo", on_click=controls.set_affine,
-                    args=demo.undo_parameters(result), width="stretch",
-                    help="γ = √(σ² + ε) and β = μ of the statistics in use: the output equals the input.")
+                   args=demo.undo_parameters(result), width="stretch",
+                   help="γ = √(σ² + ε) and β = μ of the statistics in use: the output equals the input.")
     buttons.button("γ = 1, β = 0", key="reset_affine", on_click=controls.set_affine,
-                     args=([1.0] * len(names), [0.0] * len(names)), width="stretch",
-                     help="Back to PyTorch's initial values.")
+                   args=([1.0] * len(names), [0.0] * len(names)), width="stretch",
+                   help="Back to PyTorch's initial values.")
 
     layer_notices(layer.mode == "training", training_pass is None, result, names)
 
