@@ -67,19 +67,31 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float 
     raise RuntimeError(f"{url}/_stcore/health did not answer within {timeout} s")
 
 
+def warm_up(url: str, timeout: float = 60) -> None:
+    """Run the home page once in a throwaway session (Streamlit's script health check, as the Dockerfile's
+    HEALTHCHECK does), so that the replica has imported numpy, pandas and Altair before its first visitor."""
+    with urllib.request.urlopen(f"{url}/_stcore/script-health-check", timeout=timeout) as r:  # noqa: S310 (loopback)
+        answer = r.read().decode()
+    if answer != "ok":
+        raise RuntimeError(f"{url}/_stcore/script-health-check answered {answer[:80]!r}, not 'ok'")
+
+
 def start_streamlit(script: str = "app.py", port: int | None = None, cwd: pathlib.Path = ROOT,
-                    log: pathlib.Path | None = None) -> tuple[subprocess.Popen, str]:
-    """`streamlit run <script>` headless on 127.0.0.1; returns (process, base URL) once it is healthy."""
+                    log: pathlib.Path | None = None, warm: bool = False) -> tuple[subprocess.Popen, str]:
+    """`streamlit run <script>` headless on 127.0.0.1; returns (process, base URL) once it is healthy, and with
+    `warm` once it has run the script once (`warm_up`)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "STREAMLIT_SERVER_SCRIPT_HEALTH_CHECK_ENABLED": str(warm).lower()}
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps it)
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
+        if warm:
+            warm_up(url)
     except RuntimeError:
         stop(proc)
         raise
@@ -150,7 +162,7 @@ def cluster(replicas: int = 2, script: str = "app.py", port: int | None = None) 
         nginx = None
         try:
             for i in range(replicas):
-                servers.append(start_streamlit(script, log=home / f"replica-{i + 1}.log"))
+                servers.append(start_streamlit(script, log=home / f"replica-{i + 1}.log", warm=True))
             port = port or free_port()
             nginx = start_nginx([int(url.rsplit(":", 1)[1]) for _, url in servers], port, home)
             yield Cluster(f"http://127.0.0.1:{port}", servers, home)

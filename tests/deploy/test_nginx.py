@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+
+import pytest
 
 from tests.browser.conftest import assert_healthy, wait_for_app
 
@@ -73,3 +76,14 @@ def test_nginx_compresses_the_front_end(nginx_cluster):
         assert response.headers["Content-Encoding"] == "gzip"
     with urllib.request.urlopen(f"{nginx_cluster.url}/{script}", timeout=10) as response:
         assert compressed < len(response.read()) / 2
+
+
+def test_each_replica_ran_the_home_page_before_nginx_took_it_and_the_check_stays_inside(nginx_cluster):
+    """deploy/local.py warms each replica as the Dockerfile's HEALTHCHECK does (Streamlit's script health check,
+    which runs the home page in a throwaway session); nginx does not pass that check on to the internet."""
+    for _, replica in nginx_cluster.replicas:
+        with urllib.request.urlopen(f"{replica}/_stcore/script-health-check", timeout=30) as response:
+            assert response.read() == b"ok"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{nginx_cluster.url}/_stcore/script-health-check", timeout=10)
+    assert refused.value.code == 404
