@@ -14,8 +14,10 @@ Every page is measured next to a floor, a one-slider Streamlit page (scripts/flo
              folder, the content in ui.layout.page_body).
 --tabs       Chromium: click on each part of a page (its section control, the issue's "tabs") to its
              re-rendered view, first visit and revisit.
---cold       Chromium: first render of each page on a fresh server (nothing cached), that server's CPU, and the
-             first render for the next visitor (a new session on the running server).
+--cold       Chromium: first render of each page on a fresh server (nothing cached), that server's CPU, the first
+             render on a fresh server that ran its home page for its health check (as the Dockerfile's replicas
+             do: deploy/local.py warm_up), and the first render for the next visitor (a new session on the
+             running server).
 --classroom  30 websocket sessions (scripts/st_client.py, no browser) on one server, each nudging its page's first
              slider every 2-5 s for two minutes: rerun p50/p95 (control change to the server's script_finished),
              errors, server RSS before and after.
