@@ -11,8 +11,9 @@ from ui.demo_controls import batch_editor, show_table
 from ui.layout import card_row
 
 RUNNING_MEAN = r"\mu_{\text{run}} \leftarrow (1-\alpha)\,\mu_{\text{run}} + \alpha\,\mu_B"
-RUNNING_VAR = (r"\sigma^2_{\text{run}} \leftarrow (1-\alpha)\,\sigma^2_{\text{run}} + "
-               r"\alpha\,\tfrac{m}{m-1}\sigma_B^2")
+# On two lines: on one, it was wider than its column on a 1280 px screen.
+RUNNING_VAR = (r"\begin{aligned}\sigma^2_{\text{run}} \leftarrow{} & (1-\alpha)\,\sigma^2_{\text{run}} \\ "
+               r"& + \alpha\,\tfrac{m}{m-1}\,\sigma_B^2\end{aligned}")
 
 
 def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.RunningStatistics, gamma, beta,
@@ -32,18 +33,18 @@ def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.Ru
                 batch_editor(frame, batch.x, names)
             else:
                 show_table(frame)
-    input_dl, stages_dl, note_col = st.columns([1, 1, 2], vertical_alignment="center")
-    input_dl.download_button("Input CSV", lambda: download_csv(demo.stage_frame(result.x, names)),
-                             file_name="batch.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
-                             key="download_input", width="stretch",
-                             help="The input batch, exactly, with its feature names.")
-    stages_dl.download_button("All three stages CSV", lambda: download_csv(demo.stages_table(result, names)),
+    # One wrapping row, each button as wide as its label (in columns, 1024 px cut "All three stages CSV" short).
+    downloads = st.container(horizontal=True, vertical_alignment="center")
+    downloads.download_button("Input CSV", lambda: download_csv(demo.stage_frame(result.x, names)),
+                              file_name="batch.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
+                              key="download_input", help="The input batch, exactly, with its feature names.")
+    downloads.download_button("All three stages CSV", lambda: download_csv(demo.stages_table(result, names)),
                               file_name="batchnorm_stages.csv", mime="text/csv", icon=":material/download:",
-                              on_click="ignore", key="download_stages", width="stretch",
+                              on_click="ignore", key="download_stages",
                               help="Input, normalized and output values in one table (a column names the stage).")
-    note_col.caption("Tables show 4 significant digits; the downloads hold every digit. "
-                     + ("Your batch travels in the page link, so a link reopens it." if own_batch else
-                        "Editing a cell turns the batch into **Your own**, which the page link carries along."))
+    downloads.caption("Tables show 4 significant digits; the downloads hold every digit. "
+                      + ("Your batch travels in the page link, so a link reopens it." if own_batch else
+                         "Editing a cell turns the batch into **Your own**, which the page link carries along."))
     st.markdown("#### Batch statistics")
     formula_col, table_col = st.columns([1, 2], gap="large")
     with formula_col:
