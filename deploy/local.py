@@ -77,9 +77,10 @@ def warm_up(url: str, timeout: float = 60) -> None:
 
 
 def start_streamlit(script: str = "app.py", port: int | None = None, cwd: pathlib.Path = ROOT,
-                    log: pathlib.Path | None = None, warm: bool = False) -> tuple[subprocess.Popen, str]:
-    """`streamlit run <script>` headless on 127.0.0.1; returns (process, base URL) once it is healthy, and with
-    `warm` once it has run the script once (`warm_up`)."""
+                    log: pathlib.Path | None = None, warm: bool = False,
+                    timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """`streamlit run <script>` headless on 127.0.0.1; returns (process, base URL) once it is healthy (within
+    `timeout` seconds), and with `warm` once it has run the script once (`warm_up`)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -89,7 +90,7 @@ def start_streamlit(script: str = "app.py", port: int | None = None, cwd: pathli
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
+        wait_healthy(url, proc, timeout)
         if warm:
             warm_up(url)
     except RuntimeError:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import pathlib
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from deploy.local import start_streamlit
 from ui.controls import SECTIONS_LABEL
 from ui.layout import PAGES
 
@@ -40,31 +38,10 @@ def _require_chromium():
         pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` headless; return (process, base URL) once /_stcore/health answers."""
-    port = port or _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("streamlit server did not become healthy within 30 s")
+def start_server() -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` headless on a free port (deploy.local.start_streamlit); (process, base URL) once
+    /_stcore/health answers, within 30 s."""
+    return start_streamlit(timeout=30)
 
 
 @pytest.fixture(scope="session")
