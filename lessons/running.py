@@ -313,7 +313,8 @@ def single_sample(run: StreamRun) -> SingleSample:
 
 # PyTorch 2.13's message for a training batch with one value per channel, word for word (tests/fixtures/golden.npz).
 # bn_core raises in the same case, with its own explanation and the shape as a tuple.
-TORCH_SINGLE_VALUE = "Expected more than 1 value per channel when training, got input size torch.Size({dims})"
+SINGLE_VALUE = "Expected more than 1 value per channel when training"  # how bn_core's and torch's messages begin
+TORCH_SINGLE_VALUE = SINGLE_VALUE + ", got input size torch.Size({dims})"
 
 
 def pytorch_training_error(x) -> str | None:
@@ -321,7 +322,7 @@ def pytorch_training_error(x) -> str | None:
     try:
         batch_norm(x, training=True)
     except ValueError as error:
-        if str(error).startswith("Expected more than 1 value per channel"):
+        if str(error).startswith(SINGLE_VALUE):
             return TORCH_SINGLE_VALUE.format(dims=list(np.shape(x)))
         return str(error)
     return None
