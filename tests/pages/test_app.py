@@ -94,6 +94,21 @@ def test_a_page_local_value_never_reaches_another_page():
     assert at.number_input(key="steps").value == 1, "coming back restores the Demo's own value"
 
 
+def test_the_part_open_on_one_page_stays_on_that_page():
+    """Training vs inference and Deep networks both keep their open part under the URL key `tab`, with different
+    parts: each page's value is its own (ui.registry), as with `steps` above."""
+    at = open_page("pages/3_Training_vs_Inference.py", query={"tab": "Inference"}, timeout=60)
+    assert at.session_state["tab"] == "Inference"
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at.switch_page("pages/7_Deep_networks.py").run(timeout=120)
+    assert not at.exception
+    assert at.session_state["tab"] == "Network health", "Deep networks' own first part"
+    at.switch_page("pages/3_Training_vs_Inference.py").run(timeout=60)
+    assert not at.exception
+    assert at.session_state["tab"] == "Inference", "coming back restores Training vs inference's part"
+
+
 def test_a_link_for_one_page_leaves_the_next_page_alone():
     """The Training page opened with ?steps=100 (its stream length); the Demo's `steps` (training steps taken) then
     still starts at 0. A browser's page switch drops the old page's query string; AppTest keeps it, so it is
