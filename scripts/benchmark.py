@@ -609,6 +609,9 @@ def bench_profile(report: Report, paths: list[str], reruns: int) -> None:
 
     if shutil.which("py-spy") is None:
         raise SystemExit("--profile needs py-spy: pip install py-spy")
+    known = [info.url_path for info in PAGES[1:]]
+    if unknown := [path for path in paths if path not in known]:
+        raise SystemExit(f"--profile: no page {', '.join(unknown)}; the pages are {', '.join(known)}")
     element = re.compile(r";(\w+Mixin\.\w+|DeltaGenerator\._enqueue) \(streamlit/")
     for path in paths:
         with server() as (proc, url), tempfile.TemporaryDirectory() as tmp:
