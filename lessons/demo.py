@@ -33,9 +33,6 @@ UPLOAD_LIMIT_MB = MAX_BYTES // 1_000_000
 # Ioffe & Szegedy (2015), Figure 3: training steps to reach Inception's 72.2% top-1 accuracy on ImageNet.
 STEPS_TO_INCEPTION_ACCURACY = {"Inception": 31.0e6, "BN-Baseline": 13.3e6, "BN-x5": 2.1e6}
 
-# PyTorch 2.13: torch.nn.functional.batch_norm and nn.BatchNorm*d in training mode with eps = 0.
-PYTORCH_ZERO_EPS_ERROR = "ValueError: batch_norm eps must be positive during training, but got 0.0"
-
 
 LEAD = ("A batch-normalization layer treats each feature (column) on its own: it subtracts the feature's mean over the "
         "batch, divides by its standard deviation, then applies a scale **γ** and shift **β** the network learns. "

@@ -4,9 +4,8 @@ and the page's references. No streamlit here: the page renders what these return
 from __future__ import annotations
 
 from lessons.format import format_number
+from lessons.torch_errors import TORCH_ZERO_EPS_ERROR
 from lessons.walkthrough import FLOAT64_DIGITS, BackwardWalk, agreeing_digits
-
-TORCH_EPS_ERROR = "ValueError: batch_norm eps must be positive during training, but got 0.0"
 
 LEAD = ("Batch normalization of one feature, computed in front of you: every equation first in symbols, then with "
         "the batch's own numbers. Then the gradients, checked numerically, and how convolutional layers share "
@@ -30,7 +29,7 @@ def symbols(m: int) -> str:
 EPS_ZERO = (
     "**ε = 0 in PyTorch.** The numbers on this page are the bare formula (bn_core's `normalize_forward`), which "
     "accepts ε = 0. PyTorch 2.13 does not: in training mode `F.batch_norm` and `nn.BatchNorm1d/2d/3d` raise "
-    f"`{TORCH_EPS_ERROR}`. The constructor `nn.BatchNorm1d(C, eps=0)` and eval mode accept it; LayerNorm, "
+    f"`{TORCH_ZERO_EPS_ERROR}`. The constructor `nn.BatchNorm1d(C, eps=0)` and eval mode accept it; LayerNorm, "
     "GroupNorm and InstanceNorm accept ε = 0 in training and return NaN for a constant input; Keras 3 and Flax "
     "pass ε straight to $1/\\sqrt{\\sigma^2 + \\varepsilon}$ without a check."
 )

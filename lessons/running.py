@@ -8,6 +8,7 @@ functions are the experiments the Training vs Inference page runs on a trained l
 | function                   | question it answers                                                        |
 | -------------------------- | -------------------------------------------------------------------------- |
 | `single_sample`            | one sample at inference: fine in eval mode, an error (or β) in training    |
+| `eval_gap`, `lag_gap`      | how far eval mode puts that sample, and the start values' and drift's share   |
 | `same_sample_in_batches`   | "forgot to call eval()": one sample, different batches, different outputs  |
 | `mismatch_scenarios`       | wrong running statistics (too few steps, bad momentum, drift) shift outputs |
 | `batch_size_spread`        | how far batch statistics stray from the population, for batch sizes 1…256  |
@@ -30,6 +31,7 @@ from bn_core.data import DISTRIBUTIONS, feature_names, standard_sample
 from bn_core.functional import batch_norm
 from bn_core.stats import batch_mean, batch_var
 from lessons.codegen import no_equivalent_message
+from lessons.torch_errors import TORCH_EPS_ERROR, pytorch_training_error
 
 DRIFTS = ("none", "linear", "sudden")
 CONVENTIONS = ("pytorch", "keras")
@@ -44,7 +46,6 @@ UNRELIABLE_BELOW = 16
 SMALL_BATCH_SOURCE = ("Wu & He, [Group Normalization](https://arxiv.org/abs/1803.08494) (2018), Fig. 1: ResNet-50 on "
                       "ImageNet, BatchNorm's error about equal at 32 and 16 images per GPU, higher from 8 down, "
                       "34.7% at 2 (GroupNorm 24.1%).")
-TORCH_EPS_ERROR = "batch_norm eps must be positive during training, but got {eps}"
 
 # The deployment drift of the "population drifted after training" scenario.
 DEPLOYMENT_MEAN_SHIFT = 1.0  # in standard deviations of each feature
@@ -311,21 +312,39 @@ def single_sample(run: StreamRun) -> SingleSample:
                         train_error=pytorch_training_error(batch), keras_train_output=keras(batch)[0])
 
 
-# PyTorch 2.13's message for a training batch with one value per channel, word for word (tests/fixtures/golden.npz).
-# bn_core raises in the same case, with its own explanation and the shape as a tuple.
-SINGLE_VALUE = "Expected more than 1 value per channel when training"  # how bn_core's and torch's messages begin
-TORCH_SINGLE_VALUE = SINGLE_VALUE + ", got input size torch.Size({dims})"
+EVAL_CLOSE = 0.1  # eval outputs within a tenth of the population's std (γ = 1) of the true statistics' count as close
 
 
-def pytorch_training_error(x) -> str | None:
-    """The message PyTorch raises for x (N, C, *) in training mode, or None when x can be normalized."""
-    try:
-        batch_norm(x, training=True)
-    except ValueError as error:
-        if str(error).startswith(SINGLE_VALUE):
-            return TORCH_SINGLE_VALUE.format(dims=list(np.shape(x)))
-        return str(error)
-    return None
+def eval_gap(sample: SingleSample) -> float:
+    """How far the running statistics put one sample: the largest |eval output − output with the true statistics|
+    over features, in the final population's standard deviations (the page's layer keeps γ = 1)."""
+    return float(np.max(np.abs(sample.eval_output - sample.population_output)))
+
+
+def exact_running_statistics(run: StreamRun) -> tuple[np.ndarray, np.ndarray]:
+    """The running mean and variance (C,) the layer would end with if every batch's statistics were the population's
+    exactly: its update rule applied to true_mean and true_var (S, C), from the start values 0 and 1. What separates
+    them from the final population's is the start values and the lag behind a drift; the rest is the batches' noise."""
+    momentum, steps = run.settings.momentum, run.settings.steps
+    if momentum is None:
+        return run.true_mean.mean(axis=0), run.true_var.mean(axis=0)
+    weights = momentum * (1.0 - momentum) ** np.arange(steps - 1, -1, -1)  # (S,): the last step weighs α
+    return weights @ run.true_mean, (1.0 - momentum) ** steps + weights @ run.true_var
+
+
+def lag_gap(run: StreamRun, sample: SingleSample) -> float:
+    """eval_gap without the batches' noise: the sample's outputs with exact_running_statistics against those with
+    the final population's statistics (the start values' and the drift's share of the gap)."""
+    mean, var = exact_running_statistics(run)
+    layer = run.layer
+    exact = batch_norm(sample.x[None, :], layer.gamma, layer.beta, eps=layer.eps, running_mean=mean, running_var=var,
+                       training=False)[0]
+    return float(np.max(np.abs(exact - sample.population_output)))
+
+
+def stream_training_error(settings: StreamSettings) -> str | None:
+    """What PyTorch raises at the stream's first training step (a batch (m, C) at the settings' eps), or None."""
+    return pytorch_training_error(np.zeros((settings.batch_size, settings.population.num_features)), settings.eps)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,15 @@ No streamlit here: the page renders what these return."""
 from __future__ import annotations
 
 from lessons.format import format_number
-from lessons.running import SMALL_BATCH_SOURCE, UNRELIABLE_BELOW, BatchSizeSpread, StreamRun
+from lessons.running import (
+    EVAL_CLOSE,
+    SMALL_BATCH_SOURCE,
+    UNRELIABLE_BELOW,
+    BatchSizeSpread,
+    StreamRun,
+    StreamSettings,
+    initial_weight,
+)
 
 LEAD = ("A BatchNorm layer behaves differently in its two modes. **Training** normalizes each batch with that "
         "batch's statistics and updates a running average of them; **inference** (`model.eval()`) normalizes with "
@@ -53,23 +61,47 @@ CODE_CAPTION = ("Keras and Flax weigh the old value (1 − PyTorch's momentum); 
                 "the batch variance in one pass by default (`use_fast_variance=True`); pass `False` for the two-pass "
                 "formula.")
 
-NOT_TRAINED = "The stream cannot be trained in PyTorch's convention with these settings."
-
-
-def untrainable(settings_batch_size: int, eps: float, error: str) -> str:
-    """Why the stream did not train, and what to change: a lesson, shown as an info box."""
-    if eps <= 0:
+def untrainable(settings: StreamSettings, error: str) -> str:
+    """Why the stream did not train (`error`: PyTorch's message at its first step), and what to change: a lesson,
+    shown as an info box."""
+    if settings.batch_size > 1:
         return ("**PyTorch 2.13 refuses ε = 0 in training.** `nn.BatchNorm1d(C, eps=0)` constructs, but its first "
                 f"training step raises `ValueError: {error}`: the formula would divide by zero for any constant "
                 "feature. Pick ε > 0 in the sidebar (the Formula page shows the bare formula at ε = 0).")
-    return (f"**A batch of {settings_batch_size} in training mode:** PyTorch raises `ValueError: {error}`. Pick a "
-            "batch size of at least 2 in the sidebar; the Batch size part of this page shows why small batches hurt.")
+    return (f"**A batch of 1 in training mode:** PyTorch raises `ValueError: {error}`. Pick a batch size of at least "
+            "2 in the sidebar; the Batch size part of this page shows why small batches hurt.")
 
 
 SINGLE_SAMPLE = ("After training on the stream, a single fresh sample from the final population goes through the "
                  "layer on its own, a batch of one.")
-EVAL_OK = ("**Eval mode** normalizes with the running statistics, so one sample is enough and its output is close "
-           "to what the true population statistics would give.")
+
+
+def eval_mode(run: StreamRun, gap: float, lag: float) -> str:
+    """What eval mode gave the single sample against the true statistics at the last step (`gap`, lessons.running.
+    eval_gap) and, when that is not close, its main cause: the start values or a drift when they make at least half
+    of the gap (`lag`, lessons.running.lag_gap), the batches' noise otherwise."""
+    lead = "**Eval mode** normalizes with the running statistics, so one sample is enough"
+    if gap <= EVAL_CLOSE:
+        return (f"{lead}: here its output is within {format_number(gap, 2)} of what the true statistics of the final "
+                "population give (the last column).")
+    settings = run.settings
+    start = initial_weight(settings.momentum, settings.steps)
+    population = settings.population
+    moved = population.drift == "linear" or (population.drift == "sudden" and population.shift_step < settings.steps)
+    causes = ([f"still hold {start:.0%} of their start values (μ 0, σ² 1)"] if start >= 0.01 else []) + (
+        ["weigh the batches before the population moved as much as those after"] if moved and settings.momentum is None
+        else ["lag behind the population, which moved during the stream"] if moved else [])
+    if lag < gap / 2 or not causes:
+        cause = (f"Most of it is noise: the running statistics average estimates from batches of "
+                 f"{settings.batch_size}, and larger batches or a smaller momentum make them steadier.")
+    else:
+        remedy = ("a momentum (a moving average) follows a move" if settings.momentum is None else
+                  "more steps or a larger momentum bring them closer" if not moved else
+                  "a larger momentum brings them closer")
+        cause = f"After {settings.steps} steps the running statistics {' and '.join(causes)}: {remedy}."
+    return (f"{lead}, but its output is only as right as those statistics: here it is off by up to "
+            f"{format_number(gap, 2)} from what the true statistics of the final population give (the last column). "
+            f"{cause}")
 
 
 def train_mode_error(error: str) -> str:

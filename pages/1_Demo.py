@@ -9,6 +9,7 @@ import streamlit as st
 from charts.demo import DATASET, with_ticks
 from charts.palette import STAGE_LABELS
 from lessons import demo, shapes
+from lessons.torch_errors import TORCH_ZERO_EPS_ERROR
 from ui import demo_controls as controls
 from ui.controls import bound
 from ui.demo_cache import chart_spec, own_batch, random_batch, running_statistics, stage_data
@@ -56,7 +57,7 @@ def layer_notices(training: bool, single_sample: bool, result: demo.LayerPass, n
                 "unless a feature is constant; in inference mode PyTorch accepts ε = 0 (it divides by the running "
                 "variance).",
                 icon=":material/school:")
-        st.code(f"torch.nn.BatchNorm1d({len(names)}, eps=0.0)(x)\n# {demo.PYTORCH_ZERO_EPS_ERROR}", language="python")
+        st.code(f"torch.nn.BatchNorm1d({len(names)}, eps=0.0)(x)\n# {TORCH_ZERO_EPS_ERROR}", language="python")
     if (note := demo.zero_division_note(result, names)) is not None:
         st.warning(note, icon=":material/warning:")
 

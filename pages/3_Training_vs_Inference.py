@@ -123,7 +123,8 @@ def inference_section(run: lesson.StreamRun) -> None:
     st.subheader("One sample at inference")
     st.markdown(text.SINGLE_SAMPLE)
     show_table(lesson.single_sample_table(run, sample))
-    st.success(text.EVAL_OK)
+    gap = lesson.eval_gap(sample)
+    (st.success if gap <= lesson.EVAL_CLOSE else st.warning)(text.eval_mode(run, gap, lesson.lag_gap(run, sample)))
     st.markdown(text.train_mode_error(sample.train_error))
     st.info(text.TRAIN_MODE.format(outputs=", ".join(format_number(v) for v in sample.keras_train_output)),
             icon=":material/school:")
@@ -159,8 +160,8 @@ def with_stream(show: Callable[..., None]) -> Callable[[], None]:
         controls.shift_warning(settings)
         try:
             pytorch_run, keras_run = stream_runs(settings)
-        except ValueError as error:
-            st.info(text.untrainable(settings.batch_size, settings.eps, str(error)), icon=":material/school:")
+        except ValueError:
+            st.info(text.untrainable(settings, lesson.stream_training_error(settings)), icon=":material/school:")
             return
         show(pytorch_run, keras_run)
     return view

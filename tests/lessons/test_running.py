@@ -11,6 +11,7 @@ import pytest
 from bn_core.batchnorm import BatchNorm
 from bn_core.data import SEED_EXAMPLE_BATCH, standard_sample
 from bn_core.functional import batch_norm
+from lessons import training_text
 from lessons.running import (
     BATCH_SIZES,
     Population,
@@ -19,20 +20,24 @@ from lessons.running import (
     batch_size_table,
     draw_stream,
     effective_window,
+    eval_gap,
+    exact_running_statistics,
     inference_shift,
     initial_weight,
+    lag_gap,
     last_step_table,
     make_layer,
     mismatch_scenarios,
     mismatch_table,
     population_variance,
-    pytorch_training_error,
     same_sample_in_batches,
     simulate_stream,
     single_sample,
+    stream_training_error,
     train_on_stream,
     variance_bias,
 )
+from lessons.torch_errors import TORCH_ZERO_EPS_ERROR, pytorch_training_error
 
 # torch 2.13: nn.BatchNorm1d(4).double() after the seed batch's rows 0-3, then rows 4-7, in training mode.
 TORCH_AFTER_TWO_BATCHES = {
@@ -327,3 +332,53 @@ def test_the_single_sample_error_is_pytorchs_word_for_word():
     for shape in ((1, 3), (1, 3, 1), (1, 3, 1, 1)):
         torch_says = str(golden[f"edge.bn.train.{'x'.join(map(str, shape))}.error"])
         assert f"ValueError: {pytorch_training_error(np.ones(shape))}" == torch_says
+
+
+@pytest.mark.parametrize(("settings", "case"), [
+    ({"batch_size": 1}, "1x3"), ({"eps": 0.0}, "eps0"), ({"batch_size": 1, "eps": 0.0}, "1x3_eps0"),
+])
+def test_an_untrainable_stream_shows_pytorchs_own_message(settings, case):
+    golden = np.load(pathlib.Path(__file__).parents[1] / "fixtures" / "golden.npz")
+    population = Population((0.0, 1.0, 2.0), (1.0, 1.0, 1.0))
+    torch_says = str(golden[f"edge.bn.train.{case}.error"])
+    assert f"ValueError: {stream_training_error(StreamSettings(population, **settings))}" == torch_says
+    assert stream_training_error(StreamSettings(population)) is None
+    if case == "eps0":
+        assert torch_says == TORCH_ZERO_EPS_ERROR  # the Demo's and the Formula's quote
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.02, None])
+def test_exact_running_statistics_apply_the_update_rule_to_the_true_statistics(momentum):
+    run = simulate_stream(StreamSettings(POPULATION, batch_size=8, steps=100, momentum=momentum, seed=1))
+    mean, var = exact_running_statistics(run)
+    if momentum is None:
+        np.testing.assert_allclose(mean, run.true_mean.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(var, run.true_var.mean(axis=0), rtol=1e-12)
+    else:
+        np.testing.assert_allclose(mean, ema(run.true_mean, momentum, 0.0)[-1], rtol=1e-12)
+        np.testing.assert_allclose(var, ema(run.true_var, momentum, 1.0)[-1], rtol=1e-12)
+
+
+def eval_sentence(**settings) -> tuple[float, str]:
+    run = simulate_stream(StreamSettings(**{"population": POPULATION, "batch_size": 16, "steps": 300, **settings}))
+    sample = single_sample(run)
+    gap = eval_gap(sample)
+    assert gap == pytest.approx(np.max(np.abs(sample.eval_output - sample.population_output)))
+    return gap, training_text.eval_mode(run, gap, lag_gap(run, sample))
+
+
+def test_eval_mode_says_close_only_when_the_output_is_close():
+    gap, close = eval_sentence(batch_size=64)
+    assert gap <= 0.1 and "here its output is within" in close
+    gap, early = eval_sentence(steps=10, batch_size=64)
+    assert gap > 0.1 and "off by up to" in early and "still hold 35% of their start values" in early
+    assert "lag behind" not in early  # the shift at step 40 comes after the last of 10 steps
+
+
+def test_eval_mode_names_the_cause_of_a_gap():
+    _, noisy = eval_sentence(batch_size=2, momentum=0.5, population=Population((5.0, -2.0), (2.0, 0.5)))
+    assert "off by up to" in noisy and "Most of it is noise" in noisy and "batches of 2" in noisy
+    _, cumulative = eval_sentence(momentum=None)
+    assert "weigh the batches before the population moved" in cumulative
+    _, lagging = eval_sentence(momentum=0.01, batch_size=256, population=replace(POPULATION, shift_step=250))
+    assert "lag behind the population" in lagging and "Most of it is noise" not in lagging

@@ -202,7 +202,8 @@ def test_batch_size_part_and_switching_parts(default_page):
 def test_batch_of_one_explains_instead_of_crashing():
     at = open_page(PAGE, query={"m": "1"})
     assert not at.exception and not at.error
-    assert "Expected more than 1 value per channel when training" in at.info[0].value
+    assert "`ValueError: Expected more than 1 value per channel when training, got input size torch.Size([1, 2])`" \
+        in at.info[0].value  # PyTorch's words, not bn_core's longer explanation
     assert not at.get("vega_lite_chart")
 
 
@@ -210,7 +211,8 @@ def test_eps_zero_is_refused_like_pytorch_and_explained():
     at = open_page(PAGE, query={"eps": "0"})
     assert not at.exception and not at.error
     (box,) = at.info
-    assert "refuses ε = 0 in training" in box.value and "batch_norm eps must be positive during training" in box.value
+    assert "refuses ε = 0 in training" in box.value
+    assert "`ValueError: batch_norm eps must be positive during training, but got 0.0`" in box.value
     assert not at.get("vega_lite_chart")
 
 
@@ -249,3 +251,12 @@ def test_a_shift_after_the_last_step_is_pointed_out_above_the_sections():
                         "add steps."]
     at.slider(key="steps").set_value(500).run()
     assert not [w for w in at.warning if "never sees it" in w.value]
+
+
+def test_eval_mode_says_close_only_when_the_running_statistics_are():
+    at = open_page(PAGE, query={"tab": "Inference"})
+    assert "here its output is within 0.079 of" in at.success[0].value
+    at = open_page(PAGE, query={"tab": "Inference", "steps": "10", "m": "2"})
+    assert not at.exception and not at.success
+    (warning,) = [box.value for box in at.warning if "Eval mode" in box.value]
+    assert "off by up to" in warning and "still hold 35% of their start values" in warning
