@@ -22,6 +22,8 @@ _SCIENTIFIC_ABOVE = 1e6
 _SCIENTIFIC_BELOW = 1e-4
 _MAX_DECIMALS = 8
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+WIDE_COLUMN = 1e3  # largest ÷ smallest magnitude from which each value of a column keeps its own digits
+ROUNDING_NOISE = 1e-12  # next to a column's largest value, smaller ones are rounding errors of a zero
 
 
 def _scientific(values: np.ndarray) -> bool:
@@ -71,8 +73,17 @@ def format_number(x, sig: int = 4) -> str:
 
 
 def format_column(values, sig: int = 4) -> list[str]:
-    """Every value of a column as text in the column's shared format (for tables built as text)."""
+    """Every value of a column as text in the column's shared format (for tables built as text).
+
+    A column whose magnitudes span WIDE_COLUMN or more gives every value its own `sig` significant digits instead,
+    so that 4.75 next to 255,328 does not read "5" and 0.09138 next to 90.68 not "0.09"; there, a value under
+    ROUNDING_NOISE of the column's largest is float64's rounding of a zero and reads "0"."""
     values = np.asarray(values, dtype=np.float64).ravel()
+    finite = np.abs(values[np.isfinite(values)])
+    noise = finite.max() * ROUNDING_NOISE if finite.size else 0.0
+    real = finite[finite > noise]
+    if real.size and real.max() >= WIDE_COLUMN * real.min():
+        return ["0" if abs(v) <= noise else format_number(v, sig) for v in values]
     fmt = column_format(values, sig)
     return [MISSING if not np.isfinite(v) else ("0" if v == 0 else (fmt % v).replace("-", MINUS)) for v in values]
 

@@ -3,9 +3,11 @@ and the page's references. No streamlit here: the page renders what these return
 
 from __future__ import annotations
 
+import numpy as np
+
 from lessons.format import format_number
 from lessons.torch_errors import TORCH_ZERO_EPS_ERROR
-from lessons.walkthrough import FLOAT64_DIGITS, BackwardWalk, agreeing_digits
+from lessons.walkthrough import FLOAT64_DIGITS, INPUT_SCALES, BackwardWalk, agreeing_digits
 
 LEAD = ("Batch normalization of one feature, computed in front of you: every equation first in symbols, then with "
         "the batch's own numbers. Then the gradients, checked numerically, and how convolutional layers share "
@@ -124,19 +126,40 @@ def bias_text(walk: BackwardWalk, loss_change: float) -> str:
             "built without one (`bias=False`).")
 
 
-def scale_text(table) -> str:
-    """The gradient-flow paragraph, with how much the loss really moved over the scales of `table`
-    (`lessons.walkthrough.input_scale_table`)."""
+def _trend(values, scales) -> str:
+    """How the size of a column of input_scale_table changes with c, as a verb phrase with {s} for its ending."""
+    size = np.abs(np.asarray(values, dtype=np.float64))
+    if np.allclose(size, size[0], rtol=1e-9, atol=0):
+        return "stay{s} the same"
+    rising = np.diff(size) > 0
+    if rising.all():
+        return "grow{s} with $c$"
+    if not rising[-1]:
+        return "do{es} not keep growing with $c$"
+    first = len(rising) - int(np.argmin(rising[::-1]))  # the scale from which every step up in c is a rise
+    return f"grow{{s}} with $c$ from × {scales[first]:g} on"
+
+
+def scale_text(table, scales=INPUT_SCALES) -> str:
+    """The gradient-flow paragraph, with what the loss and gradient did over the `scales` of `table`
+    (`lessons.walkthrough.input_scale_table`): with normalization how much the loss moved, without it whether the
+    loss and the gradient grew."""
     losses = table["L with BN"]
     change = float((losses.max() - losses.min()) / abs(losses).max()) if abs(losses).max() > 0 else 0.0
+    loss_trend, grad_trend = _trend(table["L without BN"], scales), _trend(table["‖∂L/∂x‖ without BN"], scales)
+    if loss_trend == grad_trend:
+        plain = "the loss and the gradient both " + loss_trend.format(s="", es="")
+    else:
+        plain = (f"the loss {loss_trend.format(s='s', es='es')} and the gradient "
+                 f"{grad_trend.format(s='s', es='es')}")
     return (r"**Gradient flow.** Multiply the layer's input by $c$ — as if the weights before it were $c$ times "
             r"larger. With normalization the output and the loss stay the same and $\partial L/\partial x$ shrinks "
             r"as $1/c$: a layer whose weights grow receives smaller gradients, which damps the growth instead of "
             r"compounding it, and the effective learning rate of those weights scales as $1/c^2$ (Ioffe & Szegedy "
-            r"2015, Sec. 3.3). Without normalization ($y = \gamma x + \beta$) the loss and the gradient both grow "
-            f"with $c$. Over the scales below, L with normalization moved by {change:.2%}: exactly invariant only "
-            r"at $\varepsilon = 0$; with $\varepsilon > 0$ the small scales, where $c^2\sigma^2$ nears "
-            r"$\varepsilon$, shift it.")
+            rf"2015, Sec. 3.3). Without normalization ($y = \gamma x + \beta$), over the scales below, {plain}: "
+            rf"nothing shrinks the gradient as the weights grow. With normalization L moved by {change:.2%}: exactly "
+            r"invariant only at $\varepsilon = 0$; with $\varepsilon > 0$ the small scales, where $c^2\sigma^2$ "
+            r"nears $\varepsilon$, shift it.")
 
 
 def fd_text(h: float) -> str:

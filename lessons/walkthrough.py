@@ -469,8 +469,9 @@ def input_scale_table(x_col, gamma: float, beta: float, eps: float, loss: str, v
     """The feature multiplied by c (as if the weights before the layer were c times larger), with and without the
     normalization (y = γ·x + β), under the same loss: one row per c.
 
-    With normalization L stays put and ‖∂L/∂x‖ shrinks as 1/c (Ioffe & Szegedy 2015, Sec. 3.3); without it both
-    grow with c.
+    With normalization L stays put and ‖∂L/∂x‖ shrinks as 1/c (Ioffe & Szegedy 2015, Sec. 3.3); without it nothing
+    shrinks the gradient: it grows with c under squared error (once c·x outweighs the target) and stays the same
+    under a weighted sum.
     """
     x_col = as_column(x_col)
     values = np.asarray(values, dtype=np.float64)

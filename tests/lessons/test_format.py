@@ -21,6 +21,15 @@ def test_a_column_shares_decimals_set_by_its_largest_value():
     assert format_column([-0.8463, -1.596, -0.06115]) == ["−0.846", "−1.596", "−0.061"]
 
 
+def test_a_column_spanning_orders_of_magnitude_gives_each_value_its_own_digits():
+    assert format_column([4.746, 4.053, 19.96, 2463.4, 255328.0]) == ["4.746", "4.053", "19.96", "2463", "255,328"]
+    assert format_column([90.68, 9.138, 0.009138]) == ["90.68", "9.138", "0.009138"]
+    assert format_column([0.1587, 6.366e-11, 0.0]) == ["0.1587", "6.366×10⁻¹¹", "0"]
+    # float64's rounding of a zero is not a magnitude: the column keeps its shared format
+    assert format_column([3.819, 1.564e-16, 0.9271]) == ["3.819", "0.000", "0.927"]
+    assert format_column([3.819, -1.564e-16, 0.0021]) == ["3.819", "0", "0.002100"]
+
+
 def test_zero_and_missing_values_are_words_not_artifacts():
     assert format_number(0.0) == "0"
     assert format_number(None) == MISSING

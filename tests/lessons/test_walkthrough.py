@@ -6,6 +6,7 @@ import pytest
 from bn_core.data import seed_example_batch
 from bn_core.losses import LOSSES, default_values
 from charts.formula import feature_map_chart, feature_map_frame, graph_dot
+from lessons.formula_text import scale_text
 from lessons.walkthrough import (
     CONV_BETA,
     CONV_GAMMA,
@@ -322,6 +323,14 @@ def test_scaled_input_keeps_the_loss_and_divides_the_gradient():
     assert list(table["input × c"]) == ["× 0.1", "× 1", "× 10"]
     np.testing.assert_allclose(table["‖∂L/∂x‖ with BN"] * c, table["‖∂L/∂x‖ with BN"].iloc[1], rtol=1e-9)
     np.testing.assert_allclose(table["L without BN"], table["L without BN"].iloc[1] * c, rtol=1e-12)
+
+
+def test_gradient_flow_says_what_the_scales_did_without_normalization():
+    weighted = input_scale_table(COL, 1.0, 0.0, 1e-5, "weighted sum", default_values(8))
+    assert "the loss grows with $c$ and the gradient stays the same" in scale_text(weighted)
+    squared = input_scale_table(COL, 1.0, 0.0, 1e-5, "squared error", 10 * default_values(8))
+    text = scale_text(squared)
+    assert "both grow with $c$ from ×" in text and "grow with $c$:" not in text
 
 
 def test_edited_values_fall_back_to_the_defaults():

@@ -161,6 +161,9 @@ def test_backward_pass_shows_a_wasted_bias_and_the_input_scale(backward_page):
     change = (expected["L with BN"].max() - expected["L with BN"].min()) / expected["L with BN"].abs().max()
     assert any(f"moved by {change:.2%}" in el.value for el in at.markdown)
     assert scale["L without BN"].iloc[-1] > 100 * scale["L without BN"].iloc[2]
+    assert list(scale["L without BN"][:2]) == ["4.746", "4.053"]  # each its own digits: the column spans 10⁵
+    # squared error against the ramp: both fall from × 0.01 to × 0.1, then grow
+    assert any("the loss and the gradient both grow with $c$ from × 0.1 on" in el.value for el in at.markdown)
 
 
 def test_walk_controls_and_banner_leave_the_convolution_part():
