@@ -12,6 +12,7 @@ The `*_table` functions lay out what the page shows as DataFrames, one row per s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +43,20 @@ def num(value: float, digits: int = DIGITS) -> str:
     return power if mantissa == "1" else f"{mantissa} \\times {power}"
 
 
-def paren(value: float) -> str:
+def paren(value: float, digits: int = DIGITS) -> str:
     """A number in parentheses when negative, ready to be multiplied or squared: (-0.96)."""
-    text = num(value)
+    text = num(value, digits)
     return f"({text})" if text.startswith("-") else text
+
+
+def difference_digits(a: float, b: float, digits: int = DIGITS) -> int:
+    """Significant digits to write a and b with so that a − b, worked out from them by hand, keeps `digits` of its
+    own: more when a and b nearly cancel (x − μ of a feature whose spread is tiny next to its mean)."""
+    largest, difference = max(abs(a), abs(b)), abs(a - b)
+    if largest == 0 or difference == 0:
+        return digits
+    lost = math.floor(math.log10(largest)) - math.floor(math.log10(difference))
+    return int(min(digits + lost + 1, FLOAT64_DIGITS)) if lost > 0 else digits  # + 1: a guard digit for rounding
 
 
 def _shown(items: list) -> list:
@@ -166,10 +177,10 @@ def normalize_step(x_col, i: int, eps: float) -> tuple[float, str]:
     _, cache = forward_column(x_col, eps=eps)
     mean, var = float(cache.mean.item()), float(cache.var.item())
     xhat_i = float(cache.xhat[i, 0])
-    k = i + 1
+    k, digits = i + 1, difference_digits(float(x_col[i]), mean)
     latex = _aligned(
         rf"\hat x_{{{k}}} = \frac{{x_{{{k}}} - \mu_B}}{{\sqrt{{\sigma_B^2 + \varepsilon}}}}",
-        rf"\frac{{{num(x_col[i])} - {paren(mean)}}}{{\sqrt{{{num(var)} + {num(eps)}}}}}",
+        rf"\frac{{{num(x_col[i], digits)} - {paren(mean, digits)}}}{{\sqrt{{{num(var)} + {num(eps)}}}}}",
         rf"\frac{{{num(x_col[i] - mean)}}}{{{num(np.sqrt(var + eps))}}} = {num(xhat_i)}",
     )
     return xhat_i, latex

@@ -1,5 +1,7 @@
 """lessons.walkthrough and charts.formula, checked against independent numpy computations."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -113,6 +115,16 @@ def test_normalize_and_scale_shift_steps(i, eps):
     y, latex = scale_shift_step(COL, i, -1.5, 0.25, eps)
     assert y == pytest.approx(-1.5 * expected + 0.25, rel=1e-13)
     assert latex.endswith(rf"= {num(y)}\end{{aligned}}")
+
+
+@pytest.mark.parametrize("shrink", [1.0, 1e-2, 1e-3, 1e-4])
+def test_the_substituted_numerator_can_be_worked_out_by_hand(shrink):
+    """x₁ and μ_B are written with enough digits that their difference, done by hand, is the one shown."""
+    tiny = shrink_spread(COL, shrink)
+    substituted = normalize_step(tiny, 0, 1e-5)[1].split(r"\\")[1]
+    operands = re.search(r"\\frac\{(\S+) - \(?([^)}]+)\)?\}", substituted)
+    difference = float(operands[1]) - float(operands[2])
+    assert difference == pytest.approx(tiny[0] - tiny.mean(), rel=1e-4), substituted  # its 4 digits, up to a tie
 
 
 def test_short_or_non_finite_features_are_rejected():
