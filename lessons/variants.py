@@ -15,6 +15,7 @@ import pandas as pd
 
 from bn_core.functional import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from lessons.format import format_number
+from lessons.torch_errors import EPS_NOT_POSITIVE, SINGLE_VALUE, pytorch_training_error
 
 VARIANTS = ("BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm", "RMSNorm")
 
@@ -237,10 +238,12 @@ class Equivalences:
 
     group1_vs_layer:         max |GroupNorm(G=1) − LayerNorm over (C, H, W)|.
     group_c_vs_instance:     max |GroupNorm(G=C) − InstanceNorm|, None when InstanceNorm cannot run (S = 1).
-    batch1_vs_instance:      max |BatchNorm − InstanceNorm| on the first sample alone (N = 1), None when S = 1.
+    batch1_vs_instance:      max |BatchNorm − InstanceNorm| on the first sample alone (N = 1), None when S = 1 or
+                             ε = 0 (BatchNorm refuses it in training).
     single_vector:           the first sample's values at position 0, shape (1, C): a batch of one vector.
-    batch_norm_single_error: BatchNorm's error on that (1, C) batch in training mode ("" if it ran).
+    batch_norm_single_error: PyTorch's error for BatchNorm on that (1, C) batch in training mode ("" if it runs).
     layer_norm_single:       LayerNorm's output for the same (1, C) batch.
+    eps:                     the ε they were computed with.
     """
 
     group1_vs_layer: float
@@ -249,6 +252,7 @@ class Equivalences:
     single_vector: np.ndarray
     batch_norm_single_error: str
     layer_norm_single: np.ndarray
+    eps: float
 
 
 def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -263,14 +267,11 @@ def equivalences(x: np.ndarray, eps: float = 1e-5) -> Equivalences:
     group_c = batch1 = None
     if s > 1:
         group_c = _max_abs_diff(normalize("GroupNorm", x, c, eps), normalize("InstanceNorm", x, eps=eps))
-        batch1 = _max_abs_diff(normalize("BatchNorm", x[:1], eps=eps), normalize("InstanceNorm", x[:1], eps=eps))
+        if eps > 0:  # BatchNorm refuses ε = 0 in training, as torch does
+            batch1 = _max_abs_diff(normalize("BatchNorm", x[:1], eps=eps), normalize("InstanceNorm", x[:1], eps=eps))
     vector = x[:1, :, 0]
-    try:
-        batch_norm(vector, eps=eps)
-        error = ""
-    except ValueError as exc:
-        error = str(exc)
-    return Equivalences(group1, group_c, batch1, vector, error, layer_norm(vector, c, eps=eps))
+    return Equivalences(group1, group_c, batch1, vector, pytorch_training_error(vector, eps) or "",
+                        layer_norm(vector, c, eps=eps), eps)
 
 
 def variant_label(variant: str, num_groups: int) -> str:
@@ -368,10 +369,34 @@ def equivalence_sentence(eq: Equivalences) -> str:
     pairs = [("GroupNorm(G = 1) and LayerNorm", eq.group1_vs_layer),
              ("GroupNorm(G = C) and InstanceNorm", eq.group_c_vs_instance),
              ("BatchNorm on 1 image and InstanceNorm", eq.batch1_vs_instance)]
-    listed = "; ".join(f"{name}: {format_number(diff) if diff is not None else 'needs H·W ≥ 2'}"
-                       for name, diff in pairs)
+    spatial = eq.group_c_vs_instance is not None  # computed whenever H·W ≥ 2
+    missing = "needs H·W ≥ 2" if not spatial else "BatchNorm needs ε > 0 in training"
+    listed = "; ".join(f"{name}: {format_number(diff) if diff is not None else missing}" for name, diff in pairs)
     return (f"**Same statistics, computed** (largest |Δ| between the two normalized outputs x̂): {listed}. Their γ and "
             "β differ: see *Beyond the statistics*.")
+
+
+def cannot_run(variant: str, error: str) -> str:
+    """Why `variant` did not run on the user's settings (`error`: bn_core's message) and what to change (Markdown)."""
+    if error.startswith(EPS_NOT_POSITIVE):
+        remedy = "Pick ε > 0 to see it: PyTorch refuses ε = 0 in training too."
+    elif error.startswith(SINGLE_VALUE):
+        remedy = "Increase N or H·W to see it."
+    else:
+        remedy = "Increase H·W to see it."
+    return f"**{variant}** cannot run with these settings: {error.rstrip('.')}. {remedy}"
+
+
+def sensitivity_missing(table: pd.DataFrame, eps: float) -> str | None:
+    """Which lines of the batch-size sensitivity chart are missing points, why, and what to change; None if none."""
+    reasons = []
+    if table["BatchNorm"].isna().all() and eps <= 0:
+        reasons.append("BatchNorm refuses ε = 0 in training (PyTorch too): pick ε > 0")
+    elif table["BatchNorm"].isna().any():
+        reasons.append("BatchNorm needs more than one value per channel (batch size × H·W ≥ 2): increase H·W")
+    if table["InstanceNorm"].isna().any():
+        reasons.append("InstanceNorm needs H·W ≥ 2: increase H·W")
+    return f"Some points are missing. {'; '.join(reasons)}." if reasons else None
 
 
 def single_vector_sentence(eq: Equivalences) -> str:

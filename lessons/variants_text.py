@@ -99,8 +99,6 @@ RENORM_SETUP = ("{seeds} seeds × 300 minibatches of 4 samples, each from one of
 GHOST_INTRO = ("[Ghost Batch Normalization](https://arxiv.org/abs/1705.08741) (Hoffer et al. 2017) splits a large "
                "batch into virtual batches of g samples and batch-normalizes each on its own, keeping the noisy "
                "statistics, a regularizer, of small batches.")
-SENSITIVITY_MISSING = ("Some points are missing: InstanceNorm needs H·W ≥ 2, and BatchNorm more than one value per "
-                       "channel (batch size × H·W ≥ 2). Increase H·W to see them.")
 INSTANCE_NEEDS_SPATIAL = "InstanceNorm needs H·W ≥ 2 (more than one position per channel). Increase H·W."
 CELL_CONTROLS = (  # label, key, help of the three controls that choose the selected cell (n, c, s)
     ("Sample n", "cn", "The sample of the selected cell (a row of blocks)."),

@@ -87,7 +87,7 @@ def show_same_data(shape, num_groups):
     st.markdown(text.SAME_DATA_INTRO)
     lesson, input_spec, outputs_spec = same_data_view(shape, num_groups, eps, seed)
     for name, message in lesson.errors.items():
-        st.warning(f"**{name}** cannot run on this shape: {message} Increase H·W or N to see it.")
+        st.warning(variants.cannot_run(name, message))
     st.vega_lite_chart(input_spec, width="stretch")
     st.vega_lite_chart(outputs_spec, width="stretch")
     st.markdown("**What is left of each kind of variation** (standard deviation of the named means or spreads; "
@@ -121,8 +121,8 @@ def show_sensitivity(shape, num_groups):
     eps, seed = lab_settings()
     st.markdown(text.SENSITIVITY_INTRO.format(trials=32))
     spec, table = sensitivity_view(shape[1], shape[2], num_groups, eps, seed)
-    if table.isna().any().any():
-        st.warning(text.SENSITIVITY_MISSING)
+    if (missing := variants.sensitivity_missing(table, eps)) is not None:
+        st.warning(missing)
     st.vega_lite_chart(spec, width="stretch")
     st.caption(variants.sensitivity_verdict(table))
     with st.expander("The numbers"):

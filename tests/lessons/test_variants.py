@@ -10,6 +10,7 @@ from lessons.variants import (
     RESIDUALS,
     VARIANTS,
     batch_size_sensitivity,
+    cannot_run,
     divisors,
     equivalence_sentence,
     equivalences,
@@ -20,6 +21,7 @@ from lessons.variants import (
     normalize_all,
     residual_spreads,
     same_data,
+    sensitivity_missing,
     sensitivity_table,
     sensitivity_verdict,
     sharing_mask,
@@ -227,8 +229,35 @@ def test_equivalence_and_single_vector_sentences():
     eq = equivalences(synthetic_images((3, 6, 4), seed=1))
     assert "GroupNorm(G = 1) and LayerNorm: 0" in equivalence_sentence(eq)
     assert "needs H·W ≥ 2" in equivalence_sentence(equivalences(synthetic_images((3, 6, 1), seed=1)))
-    assert "Expected more than 1 value per channel" in single_vector_sentence(eq)
+    assert ("raises `ValueError: Expected more than 1 value per channel when training, got input size "
+            "torch.Size([1, 6])`;") in single_vector_sentence(eq)  # PyTorch's words
     assert "None" not in single_vector_sentence(eq)
+
+
+def test_at_eps_zero_batch_norm_is_left_out_with_the_reason():
+    eq = equivalences(synthetic_images((3, 6, 4), seed=1), eps=0.0)
+    assert "BatchNorm on 1 image and InstanceNorm: BatchNorm needs ε > 0 in training" in equivalence_sentence(eq)
+    assert "GroupNorm(G = C) and InstanceNorm: 0" in equivalence_sentence(eq)
+    assert "Expected more than 1 value per channel" in single_vector_sentence(eq)  # torch checks this first
+
+
+@pytest.mark.parametrize(("variant", "error", "remedy"), [
+    ("BatchNorm", "batch_norm eps must be positive during training, but got 0.0: …", "Pick ε > 0"),
+    ("BatchNorm", "Expected more than 1 value per channel when training, got …", "Increase N or H·W"),
+    ("InstanceNorm", "Expected more than 1 spatial element when training, got …", "Increase H·W to"),
+])
+def test_a_layer_that_cannot_run_says_what_to_change(variant, error, remedy):
+    assert remedy in cannot_run(variant, error)
+
+
+def test_missing_sensitivity_points_are_explained_by_their_cause():
+    def table(spatial, eps):
+        return sensitivity_table(batch_size_sensitivity(3, spatial, 1, trials=2, eps=eps))
+    assert sensitivity_missing(table(4, 1e-5), 1e-5) is None
+    assert "refuses ε = 0" in sensitivity_missing(table(4, 0.0), 0.0)
+    assert "InstanceNorm" not in sensitivity_missing(table(4, 0.0), 0.0)
+    only_spatial = sensitivity_missing(table(1, 1e-5), 1e-5)
+    assert "InstanceNorm needs H·W ≥ 2" in only_spatial and "batch size × H·W ≥ 2" in only_spatial
 
 
 def test_divisors_are_the_group_counts_group_norm_accepts():

@@ -268,3 +268,11 @@ def test_when_to_use_which_rows_open_their_experiment():
     at.button(key=f"open{labels.index('Open: Batch Renorm')}").click().run()
     assert not at.exception
     assert at.slider(key="rmax").value == 3.0  # the Batch Renorm part is now the one rendered
+
+
+@pytest.mark.parametrize("view", ["Same data, five layers", "Batch-size sensitivity", "Beyond the statistics"])
+def test_eps_zero_leaves_batch_norm_out_and_says_why(view):
+    at = open_page(PAGE, query={"view": view, "eps": "0"})
+    assert not at.exception and not at.error
+    if view != "Beyond the statistics":
+        assert any("ε > 0" in box.value for box in at.warning)
