@@ -70,7 +70,9 @@ def recalibration_reading(result: Recalibration) -> str:
             f"{format_number(population[worst], 3)}; test accuracy {_pct(_median(result.ema_accuracy[:, worst]))} "
             f"with the EMA, {_pct(_median(result.precise_accuracy[:, worst]))} with PreciseBN (medians over "
             f"{result.ema_loss.shape[0]} seeds).")
-    ema_gap, precise_gap = float(np.mean(ema - population)), float(np.mean(np.abs(precise - population)))
+    # Medians over seeds of each seed's mean over the checkpoints, as momentum_table's "mean over checkpoints" column
+    ema_gap = _median((result.ema_loss - result.population_loss).mean(axis=1))
+    precise_gap = _median(np.abs(result.precise_loss - result.population_loss).mean(axis=1))
     if ema_gap < CLOSE_LOSS:
         return head + (f" At this momentum the EMA keeps up with the weights: on average it costs "
                        f"{format_number(ema_gap, 2)} in test loss, nothing to recalibrate for.")
@@ -90,11 +92,12 @@ def momentum_table(gaps: dict[float, np.ndarray]) -> pd.DataFrame:
 
 def batches_needed_reading(counts: tuple[int, ...], gaps: np.ndarray) -> str:
     median = np.median(np.abs(gaps), axis=0)
-    enough = [k for k, g in zip(counts, median, strict=True) if g < CLOSE_LOSS]
-    if not enough:
+    close = median < CLOSE_LOSS
+    if not close[-1]:
         return (f"None of the counts up to {counts[-1]} batches brings PreciseBN within {CLOSE_LOSS:g} of the "
                 "population statistics' test loss here.")
-    k = enough[0]
+    trailing = len(close) if close.all() else int(np.argmin(close[::-1]))  # how many of the largest counts are close
+    k = counts[len(close) - trailing]  # the first count from which every larger one is close too
     return (f"From {k} batch{'es' if k > 1 else ''} ({k * RECALIBRATION_BATCH_SIZE} samples) on, PreciseBN's test "
             f"loss is within {CLOSE_LOSS:g} of the full training set's statistics (median over the seeds; "
             f"one batch: {format_number(median[0], 2)} off).")

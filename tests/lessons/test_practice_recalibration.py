@@ -9,7 +9,10 @@ import pytest
 from bn_core.nn import mlp
 from bn_core.stats import batch_mean, batch_var
 from bn_core.toy_data import make_dataset
+from lessons.format import format_number
+from lessons.practice import batches_needed_reading, momentum_table, recalibration_reading
 from lessons.recalibration import (
+    Recalibration,
     batch_norm_layers,
     batches_needed,
     population_statistics,
@@ -89,3 +92,21 @@ def test_precise_statistics_leave_the_model_untouched(trace):
     for (m0, v0), (m1, v1) in zip(before, read_statistics(model), strict=True):
         np.testing.assert_array_equal(m0, m1)
         np.testing.assert_array_equal(v0, v1)
+
+
+def test_the_batches_needed_are_those_from_which_every_larger_count_stays_close():
+    counts = (1, 2, 4, 8, 16)
+    bump = np.array([[0.09, 0.03, 0.006, 0.018, 0.004]])  # under 0.01 at 4 batches, over it again at 8
+    assert batches_needed_reading(counts, bump).startswith("From 16 batches (512 samples) on")
+    assert batches_needed_reading(counts, np.full((1, 5), 0.001)).startswith("From 1 batch (32 samples) on")
+    assert batches_needed_reading(counts, bump[:, ::-1]).startswith("None of the counts")
+
+
+def test_the_reading_and_the_momentum_table_give_the_ema_the_same_cost():
+    population = np.full((5, 2), 0.3)
+    # five seeds, two checkpoints: each checkpoint's median gap is 0, yet four seeds lose 0.5 on average
+    ema = population + np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    result = Recalibration(np.arange(2), 0.01, 8, ema, population + 0.001, population, ema * 0, ema * 0)
+    table = momentum_table({0.01: ema - population})
+    cost = format_number(table["extra test loss, mean over checkpoints"][0], 2)
+    assert f"Averaged over the checkpoints the EMA costs {cost} in test loss" in recalibration_reading(result)
