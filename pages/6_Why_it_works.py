@@ -109,6 +109,10 @@ def approve_chosen_experiment() -> None:
         approved_runs().add(run_key(name, EXPERIMENTS[name].default))
 
 
+def approve_run(key: str) -> None:
+    approved_runs().add(key)
+
+
 RUN = "why_run"  # the key of experiment_run's fragment: what a change of the lab settings reruns
 
 
@@ -130,11 +134,12 @@ def experiment_run(name: str) -> None:
     st.markdown(f"**Run.** {experiment.run_text} {lab.described}")
     key = run_key(name, lab)
     if key not in approved_runs():
+        # Approved by the click's callback, so the rerun it starts draws the results without this notice and button
         st.info("These settings have not been trained in this session; they start when you click.")
-        if not st.button("Run experiment", key=f"{name}_go", type="primary", icon=":material/play_arrow:",
-                         help="Train every network of this experiment with the settings above."):
-            return
-        approved_runs().add(key)
+        st.button("Run experiment", key=f"{name}_go", type="primary", icon=":material/play_arrow:",
+                  on_click=approve_run, args=(key,),
+                  help="Train every network of this experiment with the settings above.")
+        return
     try:
         with st.spinner("Training every seed together…"):
             result = experiment_result(name, key, lab)

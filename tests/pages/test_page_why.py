@@ -70,6 +70,7 @@ def test_every_experiment_from_a_link_waits_for_a_click_then_runs(name, small_de
         assert at.info[0].value.startswith("These settings have not been trained")
         at.button(key=f"{name}_go").click().run()
     assert not at.exception, at.exception[0].message
+    assert f"{name}_go" not in [b.key for b in at.button] and not at.info  # the run replaces notice and button
     specs = specs_of(at)
     assert len(specs) == CHARTS[name]
     assert all({"line"} <= marks(s) for s in specs)
