@@ -58,6 +58,8 @@ BATCHNORM_VARIANTS = ("Batch Renorm", "Ghost BN", "BatchNorm + noise", "Residual
 STAT = {"batch": HUES["blue"], "running": HUES["purple"], "population": HUES["grey"]}
 
 REFERENCE = HUES["grey"]
+# Words the lab's own text marks draw: Vega's default is black, unreadable on the dark theme; grey is > 4:1 on both.
+TEXT = HUES["grey"]
 HIGHLIGHT = HUES["vermillion"]
 
 # strokeDash patterns: solid for the thing itself, dashed for its counterpart.

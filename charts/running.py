@@ -14,7 +14,7 @@ import pandas as pd
 
 from lessons.running import BatchSizeSpread, StreamRun
 
-from .palette import DASH, HIGHLIGHT, REFERENCE, STAGE, STAT, color_scale, readable, rule_at, zero_rule
+from .palette import DASH, HIGHLIGHT, REFERENCE, STAGE, STAT, TEXT, color_scale, readable, rule_at, zero_rule
 
 MAX_POINTS = 200  # plotted steps per chart: each point is browser work on every rerun (400 -> 200: ~80 ms a rerun)
 # Streamlit fits a stretched single or layered chart into its height, title, axes and legend included:
@@ -185,7 +185,7 @@ def mismatch_chart(table: pd.DataFrame) -> alt.LayerChart:
         tooltip=["scenario:N", "feature:N", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
                  alt.Tooltip("high:Q", format=".3f")],
     )
-    labels = alt.Chart().mark_text(align="left", dx=5, fontSize=12).encode(
+    labels = alt.Chart().mark_text(align="left", dx=5, fontSize=12, color=TEXT).encode(
         x="high:Q", y=y, yOffset=y_offset, text="feature:N")
     chart = alt.layer(ideal, bars, points, labels, zero_rule("x"), data=frame).properties(
         title="What the layer outputs at inference", height=DECORATION_HEIGHT + 28 * len(scenarios) * len(features),

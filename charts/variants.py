@@ -20,6 +20,7 @@ from charts.palette import (
     HUES,
     NORM,
     REFERENCE,
+    TEXT,
     color_scale,
     readable,
     rule_at,
@@ -129,9 +130,10 @@ def sharing_chart(frame: pd.DataFrame, labels: pd.DataFrame, shape: tuple[int, i
         position="datum.s + 1",
     ).add_params(alt.selection_point(name=SELECTION, fields=["n", "c", "s"], on="click"))
     titles = alt.Chart(labels).transform_filter("datum.kind == 'title'").mark_text(
-        align="left", baseline="middle", fontSize=13, fontWeight="bold").encode(x="x:Q", y="y:Q", text="text:N")
+        align="left", baseline="middle", fontSize=13, fontWeight="bold", color=TEXT).encode(x="x:Q", y="y:Q",
+                                                                                        text="text:N")
     sample_labels = alt.Chart(labels).transform_filter("datum.kind == 'sample'").mark_text(
-        align="left", baseline="middle", fontSize=12).encode(x=alt.datum(-2.2), y="y:Q", text="text:N")
+        align="left", baseline="middle", fontSize=12, color=TEXT).encode(x=alt.datum(-2.2), y="y:Q", text="text:N")
     return readable(alt.layer(cells, titles, sample_labels).properties(height=int(rows * CELL_PX)))
 
 

@@ -53,3 +53,32 @@ def test_the_zero_line_is_drawn_once_whatever_the_layer_data():
     spec = vega_lite_spec(alt.layer(zero_rule("x"), alt.Chart().mark_tick().encode(x="x:Q"), data=frame))
     rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
     assert rule["data"] == {"values": [{}]} and rule["encoding"]["x"] == {"datum": 0}
+
+
+def text_marks(spec: dict) -> list[dict]:
+    """Every text mark in a Vega-Lite spec, layers and facets included."""
+    found = []
+    if isinstance(spec, dict):
+        mark = spec.get("mark")
+        if mark == "text" or (isinstance(mark, dict) and mark.get("type") == "text"):
+            found.append(mark if isinstance(mark, dict) else {"type": "text"})
+        for value in spec.values():
+            found += text_marks(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += text_marks(item)
+    return found
+
+
+def test_text_marks_carry_a_colour_readable_on_both_themes():
+    from charts.running import mismatch_chart
+    from charts.variants import sharing_spec
+    from lessons import running, variants
+
+    run = running.simulate_stream(running.StreamSettings(running.Population((0.0,), (1.0,)), steps=20))
+    specs = [vega_lite_spec(mismatch_chart(running.mismatch_table(running.mismatch_scenarios(run)))),
+             sharing_spec((2, 3, 4), 1, (0, 0, 0), variants.sharing_titles((2, 3, 4), 1))]
+    for spec in specs:
+        marks = text_marks(spec)
+        assert marks and all(mark.get("color") == palette.TEXT for mark in marks)
+    assert min(contrast(palette.TEXT, palette.BACKGROUNDS[theme]) for theme in ("light", "dark")) > 4
