@@ -124,16 +124,20 @@ def accuracy_chart(result: RegularizationResult) -> alt.TopLevelMixin:
     data = result.bands[result.bands.measure != "gap"].copy()
     data["split"] = data.measure.map({"train_accuracy": "train", "test_accuracy": "test"})
     x = _log_x("batch_size", "batch size", sorted(set(data.batch_size)))
-    line = alt.Chart(data).mark_line(point=True, strokeWidth=2.5).encode(
+    base = alt.Chart(data).encode(
         x=x, y=alt.Y("median:Q", title="accuracy (median over seeds)", scale=alt.Scale(zero=False)),
-        color=_color(data.norm), detail="split:N",
+        color=_color(data.norm), detail="split:N")
+    # The points are a layer of their own: in a line's legend with point=True, Vega-Lite draws the dash symbols filled
+    # and without a stroke, so "train" and "test" stood next to nothing.
+    line = base.mark_line(strokeWidth=2.5).encode(
         strokeDash=alt.StrokeDash("split:N", title=None, scale=dash_scale(["train", "test"]),
                                   legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3,
-                                                    symbolStrokeColor=REFERENCE)),
+                                                    symbolStrokeColor=REFERENCE)))
+    points = base.mark_point(filled=True, size=40).encode(
         tooltip=["norm:N", "split:N", alt.Tooltip("batch_size:Q", title="batch size"),
                  alt.Tooltip("median:Q", format=".1%", title="median"), alt.Tooltip("low:Q", format=".1%"),
                  alt.Tooltip("high:Q", format=".1%")])
-    return _finish(line, "Train and test accuracy")
+    return _finish(alt.layer(line, points), "Train and test accuracy")
 
 
 def unit_percentiles_chart(result: CovariateShiftResult, layer: int, unit: int, seed: int) -> alt.TopLevelMixin:
@@ -168,7 +172,8 @@ def smoothness_chart(result: SmoothnessResult, measure: str) -> alt.TopLevelMixi
         median="median", low="min", high="max", seeds="count").reset_index()
     chart = _band_and_median(data, alt.X("step:Q", title="training step"), f"{measure} (log; lower: smoother)",
                              alt.Scale(type="log"), tooltip_format=".3g")
-    return _finish(chart, f"{measure[0].upper()}{measure[1:]} along the gradient")
+    return _finish(chart, f"{measure[0].upper()}{measure[1:]} along the gradient" if measure.isascii() else
+                   f"{measure} along the gradient")  # β-smoothness keeps its lower-case β
 
 
 def loss_curve_chart(result: SmoothnessResult) -> alt.TopLevelMixin:

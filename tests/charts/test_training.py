@@ -82,7 +82,7 @@ def test_log_axes_label_exactly_the_values_the_data_sit_at(charts):
 
 
 def test_train_is_solid_and_test_dashed(charts):
-    (line,) = layers(charts["accuracy"])
+    (line,) = [layer for layer in layers(charts["accuracy"]) if "strokeDash" in layer["encoding"]]
     dash = line["encoding"]["strokeDash"]["scale"]
     assert dash["domain"] == ["train", "test"] and dash["range"] == [DASH["train"], DASH["test"]]
 
@@ -109,3 +109,16 @@ def test_guides_mark_the_trained_threshold_and_chance(charts):
         return values
     for name, expected in (("lr", [0.5]), ("init", [0.5]), ("gap", [0.0])):
         assert guide_values(charts[name], charts[name]["datasets"]) == expected, name
+
+
+def test_the_train_test_legend_is_drawn_by_a_line_without_points(charts):
+    """With point=True on the line, Vega-Lite fills the dash legend's symbols and drops their stroke: no symbol."""
+    dashed = [layer for layer in layers(charts["accuracy"]) if "strokeDash" in layer.get("encoding", {})]
+    assert [mark_type(layer) for layer in dashed] == ["line"]
+    assert not (isinstance(dashed[0]["mark"], dict) and dashed[0]["mark"].get("point"))
+    assert "point" in [mark_type(layer) for layer in layers(charts["accuracy"])]
+
+
+def test_titles_keep_a_greek_letter_lower_case(charts):
+    title = charts["smooth"]["title"]
+    assert (title if isinstance(title, str) else title["text"]).startswith("β-smoothness")
