@@ -383,16 +383,34 @@ def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(gaps.max()) if gaps.size else None
 
 
-def mode_note(result: LayerPass, batches_seen: int, momentum: float) -> str:
-    """What the shown mode normalizes with, with this pass's numbers."""
+UNIT_VARIANCE = 0.99  # a training-mode x̂ variance under this is not "just under 1": σ² is not far above ε
+SETTLED_SHARE = 0.99  # running statistics whose start values weigh under 1 % have settled on the data
+
+
+def mode_note(result: LayerPass, batches_seen: int, momentum: float, names, can_train: bool) -> str:
+    """What the shown mode normalizes with, and what that gives x̂, with this pass's numbers. can_train: whether
+    training steps can be taken (batches of at least 2)."""
     if result.training:
-        return ("**Training mode**: each feature is normalized with this batch's own mean $\\mu_B$ and variance "
-                "$\\sigma_B^2$, so x̂ has mean 0 and variance 1 (just under 1 by ε) whatever the running statistics "
-                "hold.")
-    off_centre = normalized_moments(result.xhat)[0]
-    return (f"**Inference mode**: x̂ uses the running statistics, which after {batches_seen} step(s) carry only "
-            f"{running_share(momentum, batches_seen):.0%} of the data's statistics (the rest is still 0 and 1), so "
-            f"x̂ is off centre by up to {format_number(off_centre, 3)}. More training steps bring them closer.")
+        head = ("**Training mode**: each feature is normalized with this batch's own mean $\\mu_B$ and variance "
+                "$\\sigma_B^2$, so whatever the running statistics hold, x̂ has mean 0 and variance "
+                "$\\sigma_B^2 / (\\sigma_B^2 + \\varepsilon)$")
+        variances = result.xhat.var(axis=0)
+        low = [j for j, v in enumerate(variances) if np.isfinite(v) and v < UNIT_VARIANCE]
+        if not low:
+            return head + ": just under 1 here, as every feature's $\\sigma_B^2$ is far above ε."
+        listed = ", ".join(f"{format_number(variances[j], 3)} for {quote(names[j])}" for j in low)
+        return (head + f", which is 1 only where $\\sigma_B^2$ is far above ε: here {listed}, whose spread is "
+                "not (a constant feature gets 0).")
+    share, off_centre = running_share(momentum, batches_seen), normalized_moments(result.xhat)[0]
+    head = f"**Inference mode**: x̂ uses the running statistics, which after {batches_seen} step(s) "
+    if share < SETTLED_SHARE:
+        advice = ("More training steps bring them closer." if can_train else
+                  "Training steps need batches of at least 2 samples.")
+        return head + (f"carry only {share:.0%} of the data's statistics (the rest is still 0 and 1), so x̂ is off "
+                       f"centre by up to {format_number(off_centre, 3)}. {advice}")
+    return head + (f"rest on the data (the start values 0 and 1 weigh {1 - share:.1%}). They average many batches "
+                   f"from the same populations, and this batch's own mean and variance differ from them by chance: "
+                   f"x̂ is off centre by up to {format_number(off_centre, 3)}, which more steps will not remove.")
 
 
 def zero_division_note(result: LayerPass, names) -> str | None:
@@ -473,7 +491,8 @@ def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | Non
     return (
         Insight("1 · Zero mean, unit variance, per feature",
                 "Whatever each feature's location and scale, training-mode x̂ has mean 0 and variance 1 over the "
-                "batch. Its *shape* stays: a skewed feature is still skewed (x̂ is x shifted and divided by a "
+                "batch (σ²/(σ² + ε) exactly: well under 1 only for a feature whose σ² is not far above ε). Its "
+                "*shape* stays: a skewed feature is still skewed (x̂ is x shifted and divided by a "
                 "positive number).", moments),
         Insight("2 · Training uses the batch, inference the running averages",
                 "In training the layer normalizes with this batch's statistics and updates its running averages; "

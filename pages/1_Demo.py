@@ -146,7 +146,8 @@ def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None
     layer_notices(layer.mode == "training", training_pass is None, result, names)
 
     distribution_view(result, names, gamma, beta)
-    st.info(demo.mode_note(result, running.batches_seen, layer.momentum), icon=":material/school:")
+    st.info(demo.mode_note(result, running.batches_seen, layer.momentum, names, can_train=batch.x.shape[0] > 1),
+            icon=":material/school:")
 
     # Collapsed by default and computed only when open (its ~45 elements were half of a rerun's server CPU); the link
     # carries whether it is open.

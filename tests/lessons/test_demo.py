@@ -10,6 +10,7 @@ import pytest
 
 from bn_core.data import FeatureSpec, make_batch, seed_example_batch
 from lessons import demo
+from lessons.format import format_number
 
 SEED = seed_example_batch()
 NAMES = ["F0", "F1", "F2", "F3"]
@@ -189,3 +190,23 @@ def test_every_insight_and_the_references_name_their_sources():
     for source in ("arXiv:1502.03167", "Figure 3", "Section 4.2.1", "arXiv:1805.11604", "PyTorch 2.13",
                    "batch_norm eps must be positive during training"):
         assert source in demo.REFERENCES
+
+
+def test_the_mode_note_says_what_x_hat_gets_at_these_settings():
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(5.0, 2.0, 16), 1000 + rng.normal(0.0, 1e-3, 16)])  # F1: σ² ≈ 10⁻⁶ < ε
+    names, ones, zeros = ["F0", "F1"], np.ones(2), np.zeros(2)
+    wide = demo.layer_pass(x[:, :1], ones[:1], zeros[:1], eps=1e-5, training=True, running_mean=None,
+                           running_var=None)
+    assert "just under 1 here" in demo.mode_note(wide, 0, 0.1, names[:1], can_train=True)
+    narrow = demo.layer_pass(x, ones, zeros, eps=1e-5, training=True, running_mean=None, running_var=None)
+    note = demo.mode_note(narrow, 0, 0.1, names, can_train=True)
+    assert f"here {format_number(narrow.xhat[:, 1].var(), 3)} for" in note and "F0" not in note.split("here")[1]
+
+    def inference(steps, can_train=True):
+        result = demo.layer_pass(x, ones, zeros, eps=1e-5, training=False, running_mean=x.mean(axis=0),
+                                 running_var=x.var(axis=0, ddof=1))
+        return demo.mode_note(result, steps, 0.1, names, can_train)
+    assert "carry only 41%" in inference(5) and "More training steps bring them closer" in inference(5)
+    assert "Training steps need batches of at least 2" in inference(5, can_train=False)
+    assert "which more steps will not remove" in inference(500) and "carry only" not in inference(500)
