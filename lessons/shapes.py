@@ -32,12 +32,17 @@ def histogram_bins(values: np.ndarray) -> np.ndarray:
     return edges if len(edges) <= MAX_BINS + 1 else np.histogram_bin_edges(values, bins=MAX_BINS)
 
 
+POINT_MASS_WIDTH = 1e-3  # a constant feature's density spike, relative to its value (at least 1)
+
+
 def density_curve(values: np.ndarray, points: int = DENSITY_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """A Gaussian kernel density estimate with Silverman's bandwidth, (grid, density) each (points,), over the
     values' range padded by three bandwidths."""
     n = len(values)
     spread = min(values.std(), (np.percentile(values, 75) - np.percentile(values, 25)) / 1.34) or values.std()
-    bandwidth = 0.9 * (spread or 1.0) * n ** -0.2
+    # A constant feature has no spread to smooth over: a narrow spike shows its one value (a bandwidth of 1 drew it
+    # as a bell as wide as a normalized feature's)
+    bandwidth = 0.9 * spread * n ** -0.2 if spread > 0 else POINT_MASS_WIDTH * max(abs(float(values[0])), 1.0)
     grid = np.linspace(values.min() - 3 * bandwidth, values.max() + 3 * bandwidth, points)
     density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / bandwidth) ** 2).sum(axis=1)
     return grid, density / (n * bandwidth * math.sqrt(2 * math.pi))

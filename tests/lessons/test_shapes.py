@@ -70,3 +70,10 @@ def test_output_labels_carry_gamma_and_beta_with_a_true_minus_sign():
 ])
 def test_round_ticks_are_round_and_label_zero_when_the_range_crosses_it(low, high, expected):
     assert round_ticks(np.array([low, high, np.nan])) == tuple(float(t) for t in expected)
+
+
+@pytest.mark.parametrize("value", [0.0, 12.5])
+def test_a_constant_feature_is_drawn_as_a_spike_at_its_value(value):
+    grid, density = density_curve(np.full(8, value))
+    assert grid.min() >= value - 0.01 * max(abs(value), 1) and grid.max() <= value + 0.01 * max(abs(value), 1)
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, rel=1e-2)
