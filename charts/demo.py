@@ -20,10 +20,14 @@ from charts.palette import MIN_FONT_SIZE, REFERENCE, STAGE, readable, zero_rule
 ROW_HEIGHT = 75
 WIDE_ROW_HEIGHT = 60  # more than four features: rows a little shorter
 MIN_HEIGHT = 300
-BASELINE = 0.82  # where a row's shape stands, in row units from the top of its band
-SHAPE_HEIGHT = 0.55
-RUG_END = 0.88  # below a histogram or density, a rug of the samples from BASELINE to here
-SUMMARY_LEVEL = 0.96  # mean ± 1σ
+# In row units from the top of a feature's band. The label starts a tenth down and the mean ± 1σ ends above the next
+# band: at 0.04 and 0.96 a feature's bar sat level with the next one's label and read as that feature's.
+LABEL_TOP = 0.10
+STRIPS_TOP = 0.34  # the samples view's strips, from here to BASELINE
+BASELINE = 0.80  # where a row's shape stands
+SHAPE_HEIGHT = 0.46
+RUG_END = 0.86  # below a histogram or density, a rug of the samples from BASELINE to here
+SUMMARY_LEVEL = 0.93  # mean ± 1σ
 DATASET = "stage"  # the one named dataset: lessons.shapes.stage_data
 
 
@@ -49,15 +53,15 @@ def stage_chart(stage: str, view: str, num_features: int, title: str, subtitle: 
     def kind(name: str) -> alt.Chart:
         return data.transform_filter(alt.datum.kind == name)
 
-    strips = kind("sample").transform_calculate(**{"top": f"datum.row + {0.3 if view == 'samples' else BASELINE}",
-                                            "bottom": f"datum.row + {BASELINE if view == 'samples' else RUG_END}"})
+    top, bottom = (STRIPS_TOP, BASELINE) if view == "samples" else (BASELINE, RUG_END)
+    strips = kind("sample").transform_calculate(top=f"datum.row + {top}", bottom=f"datum.row + {bottom}")
     ticks_layer = strips.mark_rule(color=color, strokeWidth=2, opacity=0.75).encode(
         x=x,
         y=alt.Y("top:Q", axis=None, scale=row_scale), y2="bottom:Q",
         tooltip=[alt.Tooltip("label:N", title="feature"), alt.Tooltip("sample:Q"),
                  alt.Tooltip("value:Q", format=".4~g")],
     )
-    labels = kind("label").transform_calculate(top="datum.row + 0.04").mark_text(
+    labels = kind("label").transform_calculate(top=f"datum.row + {LABEL_TOP}").mark_text(
         align="left", baseline="top", dx=4, fontSize=MIN_FONT_SIZE, fontWeight="bold", color=color,
     ).encode(x=alt.value(0), y=alt.Y("top:Q", axis=None, scale=row_scale), text="label:N")
     summary = kind("summary").transform_calculate(level=f"datum.row + {SUMMARY_LEVEL}").encode(
