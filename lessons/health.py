@@ -19,6 +19,7 @@ from lessons.training import Step, evaluate, fit, linears
 
 GAINS = {"0.5": 0.5, "1": 1.0, "5/3": 5.0 / 3.0, "3": 3.0}
 SATURATED = 0.97
+SHRUNK = 0.5  # a last hidden layer spread under half as wide as the first has lost its signal
 GUIDE_RATIO = -3.0  # log10 of Karpathy's ~1e-3 rule of thumb
 NORM_NAMES = {"none": "No norm", "batch": "BatchNorm"}
 PHASES = {"init": "At initialization", "trained": "After training"}
@@ -187,6 +188,13 @@ def histograms(health: Health, norm_name: str, phase: str, kind: str) -> pd.Data
     return h[(h["norm"] == norm_name) & (h["phase"] == phase) & (h["kind"] == kind)]
 
 
+def signal_kept(health: Health) -> pd.Series:
+    """Per norm, the median over seeds of the last hidden layer's activation std over the first's, at init."""
+    rows = health.layers[health.layers["phase"] == "init"].pivot_table(
+        index=["norm", "seed"], columns="layer", values="activation std")
+    return (rows[rows.columns.max()] / rows[rows.columns.min()]).groupby("norm").median()
+
+
 def verdict(health: Health) -> str:
     """What the probes show, in words computed from them."""
     spec = health.spec
@@ -197,11 +205,18 @@ def verdict(health: Health) -> str:
     accuracy = health.accuracy.groupby("norm")["accuracy"].median()
     text = (f"At initialization, {plain:.0%} of the plain network's units are {what} on average over its layers, "
             f"and {bn:.0%} with BatchNorm (medians over {n} seeds). ")
+    kept = signal_kept(health)
     if plain - bn >= 0.05:
         text += "BatchNorm repairs this start: it rescales every layer's pre-activations to unit variance. "
     elif bn - plain >= 0.05:
         text += "Here BatchNorm does not help this measure. "
+    elif kept["No norm"] < SHRUNK < kept["BatchNorm"]:
+        text += (f"Neither saturates, but the plain network's signal shrinks layer by layer instead: its last hidden "
+                 f"layer's activations are {kept['No norm']:.0%} as spread as its first's ({kept['BatchNorm']:.0%} "
+                 "with BatchNorm, which rescales every layer). ")
     else:
-        text += "At these settings both start about equally healthy (this gain suits the plain network): try 3 or 0.5. "
+        others = " or ".join(name for name in ("3", "0.5") if GAINS[name] != spec.gain)
+        text += (f"At these settings both start about equally healthy on this measure and keep their signal: try "
+                 f"{others}. ")
     return text + (f"Test accuracy after {spec.steps} steps: {accuracy['No norm']:.0%} without and "
                    f"{accuracy['BatchNorm']:.0%} with BatchNorm.")

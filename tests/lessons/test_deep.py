@@ -18,6 +18,16 @@ def test_batchnorm_repairs_saturation_at_a_bad_gain():
     assert "BatchNorm repairs this start" in health.verdict(result)
 
 
+def test_a_shrinking_tanh_signal_is_named_though_nothing_saturates():
+    result = health.check_health(health.HealthSpec(activation="tanh", gain=0.5, steps=5, seeds=SEEDS))
+    kept = health.signal_kept(result)
+    assert kept["No norm"] < 0.1 < 0.9 < kept["BatchNorm"]
+    reading = health.verdict(result)
+    assert "signal shrinks layer by layer" in reading and "equally healthy" not in reading
+    steady = health.verdict(health.check_health(health.HealthSpec(activation="tanh", gain=1.0, steps=5, seeds=SEEDS)))
+    assert "equally healthy" in steady and "try 3 or 0.5" in steady
+
+
 def test_relu_units_die_without_batchnorm_at_a_small_gain_but_not_with_it():
     result = health.check_health(health.HealthSpec(activation="relu", gain=0.5, steps=5, seeds=SEEDS))
     dead = health.unhealthy_share(result)
