@@ -23,7 +23,7 @@ from lessons.why.lab import (
     grid_value,
     holds,
     lab_data,
-    needed,
+    needed_seeds,
     of_seeds,
     seed_grid,
     stacked_mlp,
@@ -90,6 +90,5 @@ def verdict(per_seed: pd.DataFrame, runs: pd.DataFrame) -> Verdict:
         text += f" No norm diverged in {diverged['No norm']} of {total * len(INIT_GRID)} runs."
     shown = holds(n_flat, total) and holds(n_better, total)
     if not shown:
-        text += (f" At these settings the data do not show the claim: both parts must hold in at least "
-                 f"{needed(total)} of {total} seeds.")
+        text += f" At these settings the data do not show the claim: both parts must hold in {needed_seeds(total)}."
     return Verdict(shown, text)

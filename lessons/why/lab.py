@@ -179,6 +179,11 @@ def needed(total: int) -> int:
     return int(np.ceil(SHOWN_SHARE * total - 1e-9))
 
 
+def needed_seeds(total: int) -> str:
+    """The seeds a claim must hold in, in words: "at least 4 of 5 seeds", or "the one seed run"."""
+    return "the one seed run" if total == 1 else f"at least {needed(total)} of {total} seeds"
+
+
 def holds(count: int, total: int) -> bool:
     return total > 0 and count >= needed(total)
 

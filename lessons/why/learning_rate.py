@@ -25,7 +25,7 @@ from lessons.why.lab import (
     holds,
     lab_data,
     loss_curves,
-    needed,
+    needed_seeds,
     of_seeds,
     seed_grid,
     stacked_mlp,
@@ -112,6 +112,7 @@ def verdict(largest: pd.DataFrame, lab: Lab) -> Verdict:
             f"(median largest: BatchNorm {median_rate(bn)}, no norm {median_rate(plain)}; trained means no "
             f"divergence and a final training loss below {grid_value(TRAINED_LOSS)}).")
     if not holds(wins, total):
-        text += (f" At these settings the data do not show the claim: it needs BatchNorm ahead in at least "
-                 f"{needed(total)} of {total} seeds. In these small networks it shows at 4–6 hidden layers.")
+        text += f" At these settings the data do not show the claim: it needs BatchNorm ahead in {needed_seeds(total)}."
+        if not 4 <= lab.depth <= 6:
+            text += " In these small networks it shows at 4–6 hidden layers."
     return Verdict(holds(wins, total), text)

@@ -14,7 +14,18 @@ import pandas as pd
 
 from lessons.format import format_number
 from lessons.training import evaluate, fit
-from lessons.why.lab import NORM_NAMES, Budget, Lab, Verdict, bands, holds, lab_data, needed, of_seeds, stacked_mlp
+from lessons.why.lab import (
+    NORM_NAMES,
+    Budget,
+    Lab,
+    Verdict,
+    bands,
+    holds,
+    lab_data,
+    needed_seeds,
+    of_seeds,
+    stacked_mlp,
+)
 
 BATCH_GRID = (4, 16, 64)
 EPOCHS = 80
@@ -92,8 +103,8 @@ def verdict(paired: pd.DataFrame) -> Verdict:
     if shown:
         text += " At some batch size BatchNorm narrowed the gap and raised test accuracy: a regularizing effect."
     elif narrowed:
-        text += (f" Where the gap narrowed, test accuracy did not rise with it in the {needed(total)} of {total} "
-                 "seeds a claim needs: the gap closed from the training side (BatchNorm fitted the training set "
+        text += (f" Where the gap narrowed, test accuracy did not rise with it in {needed_seeds(total)}, as a "
+                 "claim needs: the gap closed from the training side (BatchNorm fitted the training set "
                  "less), which is not better generalization. At these settings the data do not show BatchNorm "
                  "regularizing.")
     else:

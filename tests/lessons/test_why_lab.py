@@ -156,6 +156,11 @@ def test_verdicts_say_when_the_data_do_not_show_the_claim():
                             "trained_lr": [3, 3, 1, 1, 1] + [1] * 5})
     text = learning_rate.verdict(largest, TINY).text
     assert "in 2 of 5 seeds" in text and "do not show the claim" in text
+    assert "ahead in at least 4 of 5 seeds" in text and "it shows at 4–6 hidden layers" in text  # TINY: depth 2
+    at_depth_5 = learning_rate.verdict(largest, replace(TINY, depth=5)).text
+    assert "do not show the claim" in at_depth_5 and "4–6 hidden layers" not in at_depth_5
+    one_seed = learning_rate.verdict(largest[largest.seed == 2], TINY).text
+    assert "ahead in the one seed run" in one_seed and "of 1 seeds" not in one_seed
     largest.loc[2:4, "trained_lr"] = 3
     verdict = learning_rate.verdict(largest, TINY)
     assert verdict.shown and "5 of 5 seeds" in verdict.text and "do not show" not in verdict.text
@@ -164,6 +169,8 @@ def test_verdicts_say_when_the_data_do_not_show_the_claim():
                            "test_accuracy": [0.0, 0.0, 0.01, 0.0, 0.0]})
     verdict = regularization.verdict(paired)
     assert not verdict.shown and "closed from the training side" in verdict.text
+    assert "did not rise with it in at least 4 of 5 seeds, as a claim needs" in verdict.text
+    assert "in the one seed run" in regularization.verdict(paired[paired.seed == 0]).text
     assert not regularization.verdict(paired.assign(test_accuracy=0.01)).shown  # within the test set's noise
     verdict = regularization.verdict(paired.assign(test_accuracy=0.02))
     assert verdict.shown and "regularizing effect" in verdict.text
