@@ -109,7 +109,9 @@ def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> No
         row.metric("(m − 1)/m", f"{bias.expected_ratio:.4f}",
                    help=f"The expected bias of the batch variance at m = {m}.")
         row.metric("Keras ÷ PyTorch running variance", f"{bias.measured_ratio:.4f}",
-                   help="Averaged over the second half of the stream and over features.")
+                   help="Averaged over the second half of the stream and over features. Both layers see the same "
+                        "batches, so once the start value has faded this is (m − 1)/m by construction: a check of "
+                        "the two conventions, not a measurement of the population.")
         row.metric("Inference outputs too wide by", f"{bias.output_widening:.2%}",
                    help="Dividing by the square root of an underestimated variance widens outputs by √(m/(m−1)).")
     snippets = constructor_snippets(run.settings.population.num_features, eps=run.settings.eps,

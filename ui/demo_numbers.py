@@ -67,7 +67,7 @@ def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.Ru
         st.latex(RUNNING_VAR)
         row = card_row()
         row.metric("Batches seen", running.batches_seen,
-                   help="Training steps since the reset (PyTorch counts them in num_batches_tracked).")
+                   help="Training steps since the reset (PyTorch counts them in `num_batches_tracked`).")
         row.metric("Data weight", f"{demo.running_share(momentum, running.batches_seen):.0%}",
                    help="1 − (1 − α)^k: how much of the running statistics comes from the k batches seen; the "
                         "rest is still the initial 0 (mean) and 1 (variance).")
