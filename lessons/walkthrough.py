@@ -25,6 +25,7 @@ from bn_core.stats import batch_mean, batch_var
 
 DIGITS = 4
 MAX_TERMS = 8  # longer sums show their first three terms, "…" and the last one
+PER_LINE = 4  # terms of a written-out sum on one line: four fit a phone's 358 px column
 FD_STEP = 1e-5  # finite-difference step, relative to the scale of what is nudged
 
 
@@ -64,16 +65,29 @@ def _shown(items: list) -> list:
     return list(items) if len(items) <= MAX_TERMS else [*items[:3], None, items[-1]]
 
 
+def signed_terms(values) -> list[str]:
+    """The terms of x_1 + x_2 + ... with the signs folded in: ["-0.96", "- 1.71", "+ 2.25"] (long sums elided)."""
+    first, *rest = _shown(list(np.asarray(values, dtype=np.float64).reshape(-1)))
+    return [num(first), *(r"+ \dots" if value is None else f"- {num(-value)}" if value < 0 else f"+ {num(value)}"
+                          for value in rest)]
+
+
 def signed_sum(values) -> str:
     """x_1 + x_2 + ... written with the signs folded in: -0.96 - 1.71 + 2.25 (long sums elided)."""
-    first, *rest = _shown(list(np.asarray(values, dtype=np.float64).reshape(-1)))
-    parts = [num(first)]
-    for value in rest:
-        if value is None:
-            parts.append(r"+ \dots")
-        else:
-            parts.append(f"- {num(-value)}" if value < 0 else f"+ {num(value)}")
-    return " ".join(parts)
+    return " ".join(signed_terms(values))
+
+
+def signed_lines(values, per_line: int = PER_LINE) -> list[str]:
+    """Like `signed_sum`, `per_line` terms to a line; every line after the first starts with its sign."""
+    terms = signed_terms(values)
+    return [" ".join(terms[k:k + per_line]) for k in range(0, len(terms), per_line)]
+
+
+def mean_of(lines: list[str], m: int) -> list[str]:
+    """(1/m)·(the sum in `lines`), the sum's lines kept: a fraction's numerator cannot break across lines."""
+    wrapped = [rf"\tfrac{{1}}{{{m}}}\Big({lines[0]}", *lines[1:]]
+    wrapped[-1] += r"\Big)"
+    return wrapped
 
 
 def squared(value: float) -> str:
@@ -86,13 +100,9 @@ def _terms(items: list, term) -> list[str]:
     return [r"\dots" if item is None else term(item) for item in _shown(items)]
 
 
-def term_sum(items: list, term) -> str:
-    """Σ term(item), written out with " + " (long sums elided)."""
-    return " + ".join(_terms(items, term))
-
-
-def term_lines(items: list, term, per_line: int = 4) -> list[str]:
-    """Like `term_sum`, `per_line` terms to a line; every line after the first starts with +."""
+def term_lines(items: list, term, per_line: int = PER_LINE) -> list[str]:
+    """Σ term(item) written out (long sums elided), `per_line` terms to a line; every line after the first starts
+    with +."""
     shown = _terms(items, term)
     chunks = [" + ".join(shown[k:k + per_line]) for k in range(0, len(shown), per_line)]
     return [chunks[0], *(f"+ {chunk}" for chunk in chunks[1:])]
@@ -108,7 +118,8 @@ def _aligned_rows(*lines: str) -> list[str]:
     """The rows of `_aligned`, each with its "&" before the "="."""
     first, *rest = lines
     lhs, rhs = first.split("=", 1)
-    return [f"{lhs}&={rhs}"] + [rf"&\quad {line}" if line.startswith("+") else f"&= {line}" for line in rest]
+    return [f"{lhs}&={rhs}"] + [rf"&\quad {line}" if line.startswith(("+ ", "- ")) else f"&= {line}"
+                                for line in rest]
 
 
 def as_column(x_col) -> np.ndarray:
@@ -140,7 +151,7 @@ def mean_step(x_col) -> tuple[float, str]:
     mean = float(batch_mean(x_col))
     latex = _aligned(
         r"\mu_B = \frac{1}{m}\sum_{i=1}^{m} x_i",
-        rf"\frac{{{signed_sum(x_col)}}}{{{x_col.size}}}",
+        *mean_of(signed_lines(x_col), x_col.size),
         num(mean),
     )
     return mean, latex
@@ -153,7 +164,7 @@ def variance_step(x_col) -> tuple[float, str]:
     deviations = list(x_col - batch_mean(x_col))
     latex = _aligned(
         r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^{m} (x_i - \mu_B)^2",
-        rf"\frac{{{term_sum(deviations, squared)}}}{{{x_col.size}}}",
+        *mean_of(term_lines(deviations, squared, per_line=3), x_col.size),
         rf"\frac{{{num(var * x_col.size)}}}{{{x_col.size}}} = {num(var)}",
     )
     return var, latex
@@ -300,10 +311,11 @@ def backward_walk(x_col, gamma: float, beta: float, eps: float, loss: str, value
     )
 
 
-LOSS_LATEX = {
-    "squared error": r"L = \tfrac12 \sum_{i=1}^{m} (y_i - t_i)^2, \qquad "
-                     r"dy_i = \frac{\partial L}{\partial y_i} = y_i - t_i",
-    "weighted sum": r"L = \sum_{i=1}^{m} w_i\, y_i, \qquad dy_i = \frac{\partial L}{\partial y_i} = w_i",
+LOSS_LATEX = {  # on two lines: on one, wider than a phone
+    "squared error": r"\begin{aligned}L &= \tfrac12 \sum_{i=1}^{m} (y_i - t_i)^2, \\ "
+                     r"dy_i &= \frac{\partial L}{\partial y_i} = y_i - t_i\end{aligned}",
+    "weighted sum": r"\begin{aligned}L &= \sum_{i=1}^{m} w_i\, y_i, \\ "
+                    r"dy_i &= \frac{\partial L}{\partial y_i} = w_i\end{aligned}",
 }
 
 
@@ -311,7 +323,7 @@ def dbeta_step(walk: BackwardWalk) -> tuple[float, str]:
     """∂L/∂β = Σ dy_i, evaluated. Returns (dβ, latex)."""
     latex = _aligned(
         r"\frac{\partial L}{\partial \beta} = \sum_{i=1}^{m} dy_i",
-        signed_sum(walk.dy),
+        *signed_lines(walk.dy),
         num(walk.dbeta),
     )
     return walk.dbeta, latex
@@ -321,16 +333,17 @@ def dgamma_step(walk: BackwardWalk) -> tuple[float, str]:
     """∂L/∂γ = Σ dy_i·x̂_i, evaluated. Returns (dγ, latex)."""
     latex = _aligned(
         r"\frac{\partial L}{\partial \gamma} = \sum_{i=1}^{m} dy_i\, \hat x_i",
-        *term_lines(list(zip(walk.dy, walk.xhat, strict=True)), lambda p: rf"{paren(p[0])} \cdot {paren(p[1])}"),
+        *term_lines(list(zip(walk.dy, walk.xhat, strict=True)), lambda p: rf"{paren(p[0])} \cdot {paren(p[1])}",
+                    per_line=2),
         num(walk.dgamma),
     )
     return walk.dgamma, latex
 
 
-DX_LATEX = (
-    r"\frac{\partial L}{\partial x_i} = \frac{1}{\sqrt{\sigma_B^2 + \varepsilon}}"
-    r"\Big( g_i \;-\; \frac{1}{m}\sum_{j=1}^{m} g_j \;-\; \hat x_i \cdot \frac{1}{m}\sum_{j=1}^{m} g_j \hat x_j \Big),"
-    r"\qquad g_i = \gamma\, dy_i"
+DX_LATEX = (  # on three lines: on one, wider than a phone
+    r"\begin{aligned}\frac{\partial L}{\partial x_i} &= \frac{1}{\sqrt{\sigma_B^2 + \varepsilon}}"
+    r"\Big( g_i \;-\; \frac{1}{m}\sum_{j=1}^{m} g_j \\ &\qquad\quad -\; \hat x_i \cdot \frac{1}{m}"
+    r"\sum_{j=1}^{m} g_j \hat x_j \Big), \\ g_i &= \gamma\, dy_i\end{aligned}"
 )
 
 
@@ -436,11 +449,13 @@ def channel_stats_step(walk: ConvWalk, channel: int) -> str:
     c, count = channel, walk.values_per_channel
     mean = _aligned_rows(
         rf"\mu_{{{c}}} = \frac{{1}}{{N H W}} \sum_{{n,h,w}} x_{{n,{c},h,w}}",
-        rf"\frac{{{signed_sum(values)}}}{{{count}}} = {num(walk.mean[c])}",
+        *mean_of(signed_lines(values, per_line=3), count),
+        num(walk.mean[c]),
     )
     var = _aligned_rows(
         rf"\sigma^2_{{{c}}} = \frac{{1}}{{N H W}} \sum_{{n,h,w}} (x_{{n,{c},h,w}} - \mu_{{{c}}})^2",
-        rf"\frac{{{term_sum(list(values - walk.mean[c]), squared)}}}{{{count}}} = {num(walk.var[c])}",
+        *mean_of(term_lines(list(values - walk.mean[c]), squared, per_line=3), count),
+        num(walk.var[c]),
     )
     return r"\begin{aligned}" + r" \\ ".join(mean) + r" \\[0.8em] " + r" \\ ".join(var) + r"\end{aligned}"
 

@@ -91,7 +91,7 @@ def test_signed_sum_folds_signs_and_elides_long_sums():
 def test_mean_step_seed_column():
     value, latex = mean_step(COL)
     assert value == pytest.approx(np.mean(COL), abs=1e-15)
-    assert r"\frac{-0.96 - 1.71 - 2.76 + 2.25 - 2.88 - 1.42 + 4.48 + 2.09}{8}" in latex
+    assert r"\tfrac{1}{8}\Big(-0.96 - 1.71 - 2.76 + 2.25 \\ &\quad - 2.88 - 1.42 + 4.48 + 2.09\Big)" in latex
     assert latex.endswith(r"&= -0.1137\end{aligned}")
 
 
@@ -245,7 +245,7 @@ def test_conv_walk_statistics_over_n_h_w():
         walk.y, xhat * np.array(CONV_GAMMA)[None, :, None, None] + np.array(CONV_BETA)[None, :, None, None], atol=1e-12
     )
     latex = channel_stats_step(walk, 1)
-    assert f"{{18}} = {num(walk.mean[1])}" in latex and f"= {num(walk.var[1])}" in latex
+    assert r"\tfrac{1}{18}\Big(" in latex and f"&= {num(walk.mean[1])}" in latex and f"= {num(walk.var[1])}" in latex
     assert r"\dots" in latex  # 18 values are elided
 
 

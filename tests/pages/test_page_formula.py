@@ -99,7 +99,7 @@ def test_defaults_render_the_seed_batch_forward_pass(default_page):
     x = X[:, 0]
     assert "feature F0 of the seed example batch" in at.info[0].value
     mean = latex_with(at, r"\mu_B &= \frac{1}{m}")
-    assert r"\frac{-0.96 - 1.71 - 2.76 + 2.25 - 2.88 - 1.42 + 4.48 + 2.09}{8}" in mean
+    assert r"\tfrac{1}{8}\Big(-0.96 - 1.71 - 2.76 + 2.25 \\ &\quad - 2.88 - 1.42 + 4.48 + 2.09\Big)" in mean
     assert ends_with_value(mean, np.mean(x))
     assert ends_with_value(latex_with(at, r"\sigma_B^2 &= \frac{1}{m}"), np.var(x))
     assert ends_with_value(latex_with(at, r"s^2 &= \frac{1}{m-1}"), np.var(x, ddof=1))
