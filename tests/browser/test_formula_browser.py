@@ -29,7 +29,7 @@ def test_deep_link_renders_formulas_and_a_control_updates_them(page, server_url)
     assert page.locator(".katex").count() >= 15
     expect(page.get_by_text("Walking through feature F2 of the seed example batch")).to_be_visible()
     expect(page.get_by_text("ε = 1e-03.", exact=False)).to_be_visible()
-    expect(mean_formula(page)).to_contain_text(f"=8{'+'.join(f'{v:g}' for v in X[:, 2])}")
+    expect(mean_formula(page)).to_contain_text(f"=81({'+'.join(f'{v:g}' for v in X[:, 2])})")  # (1/8)(…)
     expect(mean_formula(page)).to_contain_text(f"={X[:, 2].mean():.4g}")
     page.locator("[data-testid=stSidebar] [data-testid=stRadio]").first.get_by_text("3", exact=True).click()
     expect(page.get_by_text("Walking through feature F3")).to_be_visible()
