@@ -243,7 +243,6 @@ class Equivalences:
     single_vector:           the first sample's values at position 0, shape (1, C): a batch of one vector.
     batch_norm_single_error: PyTorch's error for BatchNorm on that (1, C) batch in training mode ("" if it runs).
     layer_norm_single:       LayerNorm's output for the same (1, C) batch.
-    eps:                     the ε they were computed with.
     """
 
     group1_vs_layer: float
@@ -252,7 +251,6 @@ class Equivalences:
     single_vector: np.ndarray
     batch_norm_single_error: str
     layer_norm_single: np.ndarray
-    eps: float
 
 
 def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -271,7 +269,7 @@ def equivalences(x: np.ndarray, eps: float = 1e-5) -> Equivalences:
             batch1 = _max_abs_diff(normalize("BatchNorm", x[:1], eps=eps), normalize("InstanceNorm", x[:1], eps=eps))
     vector = x[:1, :, 0]
     return Equivalences(group1, group_c, batch1, vector, pytorch_training_error(vector, eps) or "",
-                        layer_norm(vector, c, eps=eps), eps)
+                        layer_norm(vector, c, eps=eps))
 
 
 def variant_label(variant: str, num_groups: int) -> str:
