@@ -88,16 +88,19 @@ def eval_mode(run: StreamRun, gap: float, lag: float) -> str:
     start = initial_weight(settings.momentum, settings.steps)
     population = settings.population
     moved = population.drift == "linear" or (population.drift == "sudden" and population.shift_step < settings.steps)
-    causes = ([f"still hold {start:.0%} of their start values (μ 0, σ² 1)"] if start >= 0.01 else []) + (
-        ["weigh the batches before the population moved as much as those after"] if moved and settings.momentum is None
-        else ["lag behind the population, which moved during the stream"] if moved else [])
+    causes, remedy = [], "more steps or a larger momentum bring them closer"
+    if start >= 0.01:
+        causes.append(f"still hold {start:.0%} of their start values (μ 0, σ² 1)")
+    if moved and settings.momentum is None:
+        causes.append("weigh the batches before the population moved as much as those after")
+        remedy = "a momentum (a moving average) follows a move"
+    elif moved:
+        causes.append("lag behind the population, which moved during the stream")
+        remedy = "a larger momentum brings them closer"
     if lag < gap / 2 or not causes:
         cause = (f"Most of it is noise: the running statistics average estimates from batches of "
                  f"{settings.batch_size}, and larger batches or a smaller momentum make them steadier.")
     else:
-        remedy = ("a momentum (a moving average) follows a move" if settings.momentum is None else
-                  "more steps or a larger momentum bring them closer" if not moved else
-                  "a larger momentum brings them closer")
         cause = f"After {settings.steps} steps the running statistics {' and '.join(causes)}: {remedy}."
     return (f"{lead}, but its output is only as right as those statistics: here it is off by up to "
             f"{format_number(gap, 2)} from what the true statistics of the final population give (the last column). "
