@@ -46,7 +46,7 @@ def running_specs(settings: lesson.StreamSettings, j: int, _run, _keras) -> tupl
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def inference_views(settings: lesson.StreamSettings, _run) -> tuple:
-    """The single sample, the forgotten-eval() experiment and the mismatch scenarios, with their charts' specs."""
+    """The single sample and its gaps, the forgotten-eval() experiment, the mismatch scenarios, and their specs."""
     bar = controls.progress_bar(settings)
     result = lesson.same_sample_in_batches(_run)
     features = feature_names(settings.population.num_features)
@@ -56,7 +56,8 @@ def inference_views(settings: lesson.StreamSettings, _run) -> tuple:
     if bar is not None:
         bar.empty()
     mismatch_spec = vega_lite_spec(charts.mismatch_chart(lesson.mismatch_table(shifts)))
-    return lesson.single_sample(_run), result, same_spec, shifts, mismatch_spec
+    sample = lesson.single_sample(_run)
+    return sample, (lesson.eval_gap(sample), lesson.lag_gap(_run, sample)), result, same_spec, shifts, mismatch_spec
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -121,12 +122,11 @@ def running_section(run: lesson.StreamRun, keras: lesson.StreamRun | None) -> No
 
 
 def inference_section(run: lesson.StreamRun) -> None:
-    sample, result, same_spec, shifts, mismatch_spec = inference_views(run.settings, run)
+    sample, (gap, lag), result, same_spec, shifts, mismatch_spec = inference_views(run.settings, run)
     st.subheader("One sample at inference")
     st.markdown(text.SINGLE_SAMPLE)
     show_table(lesson.single_sample_table(run, sample))
-    gap = lesson.eval_gap(sample)
-    (st.success if gap <= lesson.EVAL_CLOSE else st.warning)(text.eval_mode(run, gap, lesson.lag_gap(run, sample)))
+    (st.success if gap <= lesson.EVAL_CLOSE else st.warning)(text.eval_mode(run, gap, lag))
     st.markdown(text.train_mode_error(sample.train_error))
     st.info(text.TRAIN_MODE.format(outputs=", ".join(format_number(v) for v in sample.keras_train_output)),
             icon=":material/school:")
