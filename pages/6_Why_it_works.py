@@ -32,6 +32,19 @@ def experiment_result(name: str, key: str, _lab: Lab):
     return EXPERIMENTS[name].run(_lab, budget=Budget())
 
 
+# st.cache_data unpickles its value on every read: a page's rerun spent ~1 ms copying the learning-rate result. The
+# finished result is read-only, so every session can share one copy (the disk cache still fills a fresh process).
+@st.cache_resource(max_entries=32, show_spinner=False)
+def shared_result(name: str, key: str, _lab: Lab):
+    return experiment_result(name, key, _lab)
+
+
+# Filtering the runs and curves in pandas took a few ms of every rerun of the curves.
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_curve_reading(key: str, _result, lr: float) -> str:
+    return curve_reading(_result, lr)
+
+
 # Chart specs as built dictionaries (Altair construction costs 50–200 ms per chart); under 50 KB each (their data
 # are medians and bands, a few hundred rows at most).
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -55,9 +68,9 @@ def learning_rate_curves(key: str, result) -> None:
                default=1.0, required=True, format_func=grid_value,
                help="The training loss step by step at one learning rate of the sweep, with and without BatchNorm.")
     show("learning_rate_curve_chart", key, result, lr)
-    st.caption(f"{curve_reading(result, lr)} Loss on each step's mini-batch in training mode, averaged over blocks "
-               "of steps; line: median over the seeds still training, band: lowest to highest. A seed that "
-               "diverges leaves the curve at that step (hover for how many remain).")
+    st.caption(f"{cached_curve_reading(key, result, lr)} Loss on each step's mini-batch in training mode, averaged "
+               "over blocks of steps; line: median over the seeds still training, band: lowest to highest. A seed "
+               "that diverges leaves the curve at that step (hover for how many remain).")
 
 
 def initialization_view(key: str, result) -> None:
@@ -142,7 +155,7 @@ def experiment_run(name: str) -> None:
         return
     try:
         with st.spinner("Training every seed together…"):
-            result = experiment_result(name, key, lab)
+            result = shared_result(name, key, lab)
     except BudgetExceeded as stop:
         st.warning(f"This experiment {stop}: past this page's budget of {stop.seconds:.0f} s of CPU. Lower the "
                    "steps (or epochs), width, depth, training points or seeds and run it again.")
