@@ -425,15 +425,6 @@ def zero_division_note(result: LayerPass, names) -> str | None:
             "This is what ε is for: with any ε > 0 the feature normalizes to x̂ = 0 and the output is β.")
 
 
-@dataclass(frozen=True)
-class Insight:
-    """One of the page's key insights: a title, the claim (Markdown) and live evidence from this batch."""
-
-    title: str
-    body: str
-    evidence: str
-
-
 def _next_batch_gap(batch: DemoBatch, seed: int, steps: int, gamma, beta, eps: float) -> float | None:
     """Largest |y − x| for the next training batch (step steps + 1) with the given γ and β, or None without one."""
     if batch.x.shape[0] < 2:
@@ -452,10 +443,40 @@ def _left_out_note(training_pass: LayerPass, names) -> str:
     return f" {listed} {'is' if len(bad) == 1 else 'are'} left out: x̂ is 0/0 there at ε = 0."
 
 
-def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | None, inference_pass: LayerPass,
-             seed: int, steps: int) -> tuple[Insight, ...]:
-    """The seed page's six insights, each stated as exactly as it holds, with evidence computed from this batch.
-    The evidence about training-mode x̂ uses the training pass whichever mode is shown."""
+_RATIOS = STEPS_TO_INCEPTION_ACCURACY
+# The six insights of the seed page, (title, claim in Markdown): the same for every batch. insight_evidence gives each
+# its evidence from a batch.
+INSIGHTS = (
+    ("1 · Zero mean, unit variance, per feature",
+     "Whatever each feature's location and scale, training-mode x̂ has mean 0 and variance 1 over the batch "
+     "(σ²/(σ² + ε) exactly: well under 1 only for a feature whose σ² is not far above ε). Its *shape* stays: a "
+     "skewed feature is still skewed (x̂ is x shifted and divided by a positive number)."),
+    ("2 · Training uses the batch, inference the running averages",
+     "In training the layer normalizes with this batch's statistics and updates its running averages; in inference "
+     "it uses those averages, so each sample's output no longer depends on the batch."),
+    ("3 · γ and β can undo the normalization, for one batch",
+     "With γ = √(σ² + ε) and β = μ the layer returns its input unchanged. That is exact in inference mode (fixed "
+     "running statistics) or for the one batch whose statistics γ and β copy; in training the next batch brings a "
+     "new $\\mu_B$ and $\\sigma_B$ while γ and β stay, so the identity is only approximate."),
+    ("4 · Why bother: faster training",
+     "In Ioffe & Szegedy (2015), Inception with BatchNorm alone (BN-Baseline) reached the original model's accuracy "
+     f"in {_RATIOS['BN-Baseline'] / 1e6:.1f}M instead of {_RATIOS['Inception'] / 1e6:.0f}M steps, about "
+     f"{_RATIOS['Inception'] / _RATIOS['BN-Baseline']:.1f}× fewer. The famous \"14× fewer\" is BN-x5: BatchNorm "
+     "*plus* a 5× learning rate, no dropout, less L2, faster decay and no LRN."),
+    ("5 · Shifts and positive rescalings of the input never reach x̂",
+     "Training-mode x̂ is unchanged (up to ε) when a feature is shifted or multiplied by a *positive* number; a "
+     "negative factor flips x̂'s sign. The original paper saw this as curing *internal covariate shift*; Santurkar "
+     "et al. (2018) found the gain comes from a smoother loss landscape instead."),
+    ("6 · ε keeps the division finite",
+     "A feature with no spread has σ² = 0; without ε its normalization is 0/0. ε (PyTorch 1e-5, Keras 1e-3) keeps "
+     "the divisor above zero, and PyTorch refuses ε = 0 in training."),
+)
+
+
+def insight_evidence(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | None, inference_pass: LayerPass,
+                     seed: int, steps: int) -> tuple[str, ...]:
+    """Each of INSIGHTS' evidence, computed from this batch and layer, in their order. The evidence about
+    training-mode x̂ uses the training pass whichever mode is shown."""
     x, eps = result.x, result.eps
     single = "Now: a single sample cannot be normalized in training mode."
     moments = mode_gap = shift_gap = undo_gap = single
@@ -483,40 +504,10 @@ def insights(batch: DemoBatch, result: LayerPass, training_pass: LayerPass | Non
         undo_gap = (f"Now: with γ, β set from this batch, its output differs from its input by "
                     f"{format_number(max_abs_difference(undone, x), 2)}; the next training batch, with the same "
                     f"γ and β, by {format_number(_next_batch_gap(batch, seed, steps, gamma, beta, eps), 3)}.{left_out}")
-    ratios = STEPS_TO_INCEPTION_ACCURACY
     divisor = format_number(np.nanmin(result.divisor), 3) if np.isfinite(result.divisor).any() else "0"
     eps_evidence = f"Now: ε = {format_number(eps, 1)}; the smallest divisor √(σ² + ε) is {divisor}."
     if result.pytorch_refuses:
         eps_evidence += " PyTorch refuses ε = 0 in training; the tables show the bare formula."
-    return (
-        Insight("1 · Zero mean, unit variance, per feature",
-                "Whatever each feature's location and scale, training-mode x̂ has mean 0 and variance 1 over the "
-                "batch (σ²/(σ² + ε) exactly: well under 1 only for a feature whose σ² is not far above ε). Its "
-                "*shape* stays: a skewed feature is still skewed (x̂ is x shifted and divided by a "
-                "positive number).", moments),
-        Insight("2 · Training uses the batch, inference the running averages",
-                "In training the layer normalizes with this batch's statistics and updates its running averages; "
-                "in inference it uses those averages, so each sample's output no longer depends on the batch.",
-                mode_gap),
-        Insight("3 · γ and β can undo the normalization, for one batch",
-                "With γ = √(σ² + ε) and β = μ the layer returns its input unchanged. That is exact in inference mode "
-                "(fixed running statistics) or for the one batch whose statistics γ and β copy; in training the "
-                "next batch brings a new $\\mu_B$ and $\\sigma_B$ while γ and β stay, so the identity is only "
-                "approximate.",
-                undo_gap),
-        Insight("4 · Why bother: faster training",
-                "In Ioffe & Szegedy (2015), Inception with BatchNorm alone (BN-Baseline) reached the original "
-                f"model's accuracy in {ratios['BN-Baseline'] / 1e6:.1f}M instead of {ratios['Inception'] / 1e6:.0f}M "
-                f"steps, about {ratios['Inception'] / ratios['BN-Baseline']:.1f}× fewer. The famous \"14× fewer\" "
-                "is BN-x5: BatchNorm *plus* a 5× learning rate, no dropout, less L2, faster decay and no LRN.",
-                f"Paper, Figure 3: BN-x5 took {ratios['BN-x5'] / 1e6:.1f}M steps against "
-                f"{ratios['Inception'] / 1e6:.1f}M (the paper's \"14 times fewer\"). Train small networks yourself:"),
-        Insight("5 · Shifts and positive rescalings of the input never reach x̂",
-                "Training-mode x̂ is unchanged (up to ε) when a feature is shifted or multiplied by a *positive* "
-                "number; a negative factor flips x̂'s sign. The original paper saw this as curing *internal "
-                "covariate shift*; Santurkar et al. (2018) found the gain comes from a smoother loss landscape "
-                "instead.", shift_gap),
-        Insight("6 · ε keeps the division finite",
-                "A feature with no spread has σ² = 0; without ε its normalization is 0/0. ε (PyTorch 1e-5, "
-                "Keras 1e-3) keeps the divisor above zero, and PyTorch refuses ε = 0 in training.", eps_evidence),
-    )
+    paper = (f"Paper, Figure 3: BN-x5 took {_RATIOS['BN-x5'] / 1e6:.1f}M steps against "
+             f"{_RATIOS['Inception'] / 1e6:.1f}M (the paper's \"14 times fewer\"). Train small networks yourself:")
+    return moments, mode_gap, undo_gap, paper, shift_gap, eps_evidence

@@ -57,34 +57,57 @@ def stage_data(values: np.ndarray, labels: list[str], view: str) -> pd.DataFrame
     summary: row, label, mean, sigma (biased), lo = mean − sigma, hi = mean + sigma, for finite features.
     shape:   histogram: row, start, end, count, height (count / the feature's largest count);
              density: row, value, height (density / the feature's peak); none for the samples view.
-    Non-finite values (a division by zero) are left out: there is nothing to draw for them.
+    Non-finite values (a division by zero) are left out: there is nothing to draw for them. A column a kind does
+    not have is empty (NaN) in its rows.
     """
     n, f = values.shape
-    rows = np.tile(np.arange(f), n)
-    keep = np.isfinite(values).reshape(-1)
     label_array = np.asarray(labels, dtype=object)
-    parts = [
-        pd.DataFrame({"kind": "label", "row": np.arange(f), "label": label_array}),
-        pd.DataFrame({"kind": "sample", "row": rows[keep], "label": label_array[rows[keep]],
-                      "sample": np.repeat(np.arange(1, n + 1), f)[keep], "value": values.reshape(-1)[keep]}),
-    ]
-    summary, shape = [], []
-    for j in range(f):
-        column = _finite(values[:, j])
-        if column.size == 0:
-            continue
-        mean, sigma = column.mean(), column.std()
-        summary.append((j, labels[j], mean, sigma, mean - sigma, mean + sigma))
+    keep = np.isfinite(values).reshape(-1)
+    sample_rows = np.tile(np.arange(f), n)[keep]
+    blocks = [{"kind": "label", "row": np.arange(f), "label": label_array},
+              {"kind": "sample", "row": sample_rows, "label": label_array[sample_rows],
+               "sample": np.repeat(np.arange(1.0, n + 1), f)[keep], "value": values.reshape(-1)[keep]}]
+    columns = [(j, _finite(values[:, j])) for j in range(f)]
+    columns = [(j, column) for j, column in columns if column.size]
+    means = np.array([column.mean() for _, column in columns])
+    sigmas = np.array([column.std() for _, column in columns])
+    summary_rows = np.array([j for j, _ in columns], dtype=np.int64)
+    blocks.append({"kind": "summary", "row": summary_rows, "label": label_array[summary_rows], "mean": means,
+                   "sigma": sigmas, "lo": means - sigmas, "hi": means + sigmas})
+    for j, column in columns:
         if view == "histogram":
             counts, edges = np.histogram(column, bins=histogram_bins(column))
-            shape.append(pd.DataFrame({"row": j, "start": edges[:-1], "end": edges[1:], "count": counts,
-                                       "height": counts / counts.max()}))
+            blocks.append({"kind": "shape", "row": np.full(counts.size, j), "start": edges[:-1], "end": edges[1:],
+                           "count": counts.astype(float), "height": counts / counts.max()})
         elif view == "density":
             grid, density = density_curve(column)
-            shape.append(pd.DataFrame({"row": j, "value": grid, "height": density / density.max()}))
-    parts.append(pd.DataFrame(summary, columns=["row", "label", "mean", "sigma", "lo", "hi"]).assign(kind="summary"))
-    parts += [part.assign(kind="shape") for part in shape]
-    return pd.concat(parts, ignore_index=True)
+            blocks.append({"kind": "shape", "row": np.full(grid.size, j), "value": grid,
+                           "height": density / density.max()})
+    return _stacked(blocks)
+
+
+STAGE_COLUMNS = ("kind", "row", "label", "sample", "value", "mean", "sigma", "lo", "hi", "start", "end", "count",
+                 "height")
+
+
+def _stacked(blocks: list[dict]) -> pd.DataFrame:
+    """Blocks of equal-length columns (a block's "kind" is one string) stacked into one table with the columns
+    any block has, in STAGE_COLUMNS' order. Built in one go: a DataFrame per block and pd.concat took 3–8 ms."""
+    sizes = [len(block["row"]) for block in blocks]
+    present = [name for name in STAGE_COLUMNS if any(name in block for block in blocks)]
+    data = {}
+    for name in present:
+        if name == "kind":
+            data[name] = np.repeat([block["kind"] for block in blocks], sizes)
+        elif name == "label":
+            data[name] = np.concatenate([block.get(name, np.full(size, None, dtype=object))
+                                         for block, size in zip(blocks, sizes, strict=True)])
+        elif name == "row":
+            data[name] = np.concatenate([block[name] for block in blocks]).astype(np.int64)
+        else:
+            data[name] = np.concatenate([np.asarray(block.get(name, np.full(size, np.nan)), dtype=float)
+                                         for block, size in zip(blocks, sizes, strict=True)])
+    return pd.DataFrame(data)
 
 
 def normalized_ticks(xhat: np.ndarray) -> tuple[float, ...]:

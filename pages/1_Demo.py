@@ -19,6 +19,9 @@ from ui.state import share_batch
 
 page_setup("Demo", "🎛️")
 
+LAYER = "demo_layer"  # the key of layer_view's fragment: what a change of the layer's controls reruns
+EVIDENCE = "demo_evidence"  # the key of insight_evidence's fragment: what a change of mode, ε or steps also reruns
+
 
 @st.fragment
 def distribution_view(result: demo.LayerPass, names: list[str], gamma, beta) -> None:
@@ -62,24 +65,23 @@ def layer_notices(training: bool, single_sample: bool, result: demo.LayerPass, n
         st.warning(note, icon=":material/warning:")
 
 
-def insight_cards(batch: demo.DemoBatch, result: demo.LayerPass, training_pass, inference_pass, seed: int,
-                  steps: int) -> None:
-    """Six insights computed from this batch, each with a button (or link) to try it."""
+def insight_cards(batch: demo.DemoBatch) -> list:
+    """The six insights, each with a button (or link) to try it. What the layer's settings change in them, each
+    card's evidence and the undo button's values, insight_evidence writes into the slots returned (one per card, in
+    order): a change of ε or the mode then does not send the cards again (their 23 elements were a third of its
+    rerun)."""
     st.subheader("Key insights, each one to try")
-    # One bordered column and one Markdown element per insight: every element costs a rerun server time. Two cards a
-    # row: in three, a 1024 px screen cut the buttons' labels short.
+    # Two cards a row: in three, a 1024 px screen cut the buttons' labels short.
     cards = [column for _ in range(3) for column in st.columns(2, border=True)]
-    insights = demo.insights(batch, result, training_pass, inference_pass, seed, steps)
-    for card, insight in zip(cards, insights, strict=True):
-        card.markdown(f"**{insight.title}**\n\n{insight.body}\n\n{small_print(insight.evidence)}")
+    slots = []
+    for card, (title, body) in zip(cards, demo.INSIGHTS, strict=True):
+        card.markdown(f"**{title}**\n\n{body}")
+        slots.append(card.container())
     cards[0].button("Try odd-shaped features", key="try_shapes", on_click=controls.try_odd_shapes,
                     help="Random batch of 64 with skewed, bimodal, heavy-tailed and outlier-laden features, as "
                          "histograms.")
     cards[1].button("5 training steps, then inference", key="try_inference", on_click=controls.try_inference,
                     help="Take five training steps and switch the layer to inference mode.")
-    cards[2].button("Set γ = √(σ²+ε), β = μ", key="try_undo", on_click=controls.set_affine,
-                    args=demo.undo_parameters(result),
-                    help="Set every feature's γ and β to the statistics the layer divides by and subtracts.")
     cards[3].page_link("pages/6_Why_it_works.py", label="Test the claims", icon=":material/science:")
     for scale, key in ((3.0, "try_shift"), (-3.0, "try_flip")):
         cards[4].button(f"Apply x → {scale:g}x + 10".replace("-", "−"), key=key, on_click=controls.try_affine_input,
@@ -88,9 +90,23 @@ def insight_cards(batch: demo.DemoBatch, result: demo.LayerPass, training_pass, 
     cards[5].button("Make the first feature constant, ε = 0", key="try_eps", on_click=controls.try_constant_feature,
                     args=(batch.x, list(batch.names)),
                     help="Set every value of the first feature to its mean and ε to 0.")
+    return slots
 
 
-LAYER = "demo_layer"  # the key of layer_view's fragment: what a change of the layer's controls reruns
+@st.fragment(key=EVIDENCE)
+def insight_evidence(batch: demo.DemoBatch, seed: int, slots: list) -> None:
+    """Each card's evidence at these settings, and the third card's button, which sets γ and β from them. Its own
+    fragment, writing into the cards' slots (a fragment holding another, as layer_view does the distribution view,
+    left the inner one's old elements on the page when it wrote into a container drawn outside it)."""
+    layer, running, training_pass, inference_pass, result = layer_passes(batch, seed)
+    evidence = demo.insight_evidence(batch, result, training_pass, inference_pass, seed, layer.steps)
+    for slot, now in zip(slots, evidence, strict=True):
+        slot.markdown(small_print(now))
+    slots[2].button("Set γ = √(σ²+ε), β = μ", key="try_undo", on_click=controls.set_affine,
+                    args=demo.undo_parameters(result),
+                    help="Set every feature's γ and β to the statistics the layer divides by and subtracts.")
+
+
 
 
 def page() -> None:
@@ -108,18 +124,33 @@ def page() -> None:
         st.markdown("#### 2 · The layer")
         # A change of mode, ε, steps, γ or β reruns only layer_view, not these controls: the Demo's key press
         # sent 78 elements, now 42 (same-minute A/B: 250 -> 203 ms).
-        controls.layer_controls(can_train=batch.x.shape[0] > 1, on_change=rerun_only(LAYER))
+        controls.layer_controls(can_train=batch.x.shape[0] > 1, on_change=rerun_only(LAYER, EVIDENCE))
         with st.expander("γ and β per feature"):
             controls.affine_controls(batch.names, on_change=rerun_only(LAYER))
             undo_slot = st.container()
     layer_view(batch, preset, seed, undo_slot)
+    insight_evidence(batch, seed, insight_cards(batch))
+
+
+def layer_passes(batch: demo.DemoBatch, seed: int):
+    """The layer's settings, its running statistics, its passes in both modes (training None for one sample) and the
+    pass shown."""
+    layer = controls.layer_settings(len(batch.names))
+    running = running_statistics(layer.steps, layer.momentum, seed, batch)
+    inference_pass = demo.layer_pass(batch.x, layer.gamma, layer.beta, eps=layer.eps, training=False,
+                                     running_mean=running.mean, running_var=running.var)
+    training_pass = None if batch.x.shape[0] == 1 else demo.layer_pass(batch.x, layer.gamma, layer.beta,
+                                                                       eps=layer.eps, training=True,
+                                                                       running_mean=None, running_var=None)
+    result = training_pass if layer.mode == "training" and training_pass is not None else inference_pass
+    return layer, running, training_pass, inference_pass, result
 
 
 @st.fragment(key=LAYER)
 def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None:
-    """Everything the layer's settings shape: the undo buttons (in the sidebar's `undo_slot`) and the main area."""
-    layer = controls.layer_settings(len(batch.names))
-    running = running_statistics(layer.steps, layer.momentum, seed, batch)
+    """Everything the layer's settings shape but the insights' evidence: the undo buttons (in the sidebar's
+    `undo_slot`) and the main area above the insight cards."""
+    layer, running, training_pass, inference_pass, result = layer_passes(batch, seed)
     upload = controls.upload_report()
     problems = (*(upload.messages(preset == "custom") if upload else ()), *batch.problems,
                 *((running.problem,) if running.problem else ()))
@@ -127,12 +158,6 @@ def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None
         (st.error if problem.level == "error" else st.warning)(problem.message, icon=":material/warning:")
 
     gamma, beta = layer.gamma, layer.beta
-    inference_pass = demo.layer_pass(batch.x, gamma, beta, eps=layer.eps, training=False,
-                                     running_mean=running.mean, running_var=running.var)
-    training_pass = None if batch.x.shape[0] == 1 else demo.layer_pass(batch.x, gamma, beta, eps=layer.eps,
-                                                                       training=True, running_mean=None,
-                                                                       running_var=None)
-    result = training_pass if layer.mode == "training" and training_pass is not None else inference_pass
     names = list(batch.names)
 
     buttons = undo_slot.container(horizontal=True)
@@ -156,8 +181,6 @@ def layer_view(batch: demo.DemoBatch, preset: str, seed: int, undo_slot) -> None
     if numbers.open:
         with numbers:
             numbers_view(batch, result, running, gamma, beta, layer.momentum, own_batch=preset == "custom")
-
-    insight_cards(batch, result, training_pass, inference_pass, seed, layer.steps)
 
 
 lab_page("🎛️ Batch normalization, one batch at a time", demo.LEAD, page, demo.REFERENCES)

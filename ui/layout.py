@@ -81,26 +81,26 @@ def page_body(draw: Callable[[], None]) -> None:
     st.fragment(body, key=PAGE_FRAGMENT)()
 
 
-def rerun_fragment(fragment_key: str) -> None:
-    """From a widget's callback: rerun the fragment `fragment_key` (st.fragment(key=...)) instead of the fragment
-    the widget is drawn in. The last statement of the callback: it ends the callback.
+def rerun_fragment(*fragment_keys: str) -> None:
+    """From a widget's callback: rerun the fragments `fragment_keys` (st.fragment(key=...)), in one script run,
+    instead of the fragment the widget is drawn in. The last statement of the callback: it ends the callback.
 
-    If that fragment was not drawn in its parent's last run (an experiment waiting for a click, say), Streamlit 1.67
+    If one of them was not drawn in its parent's last run (an experiment waiting for a click, say), Streamlit 1.67
     knows no such fragment; the widget's own fragment then reruns, as it would without the callback."""
     try:
-        st.rerun(fragment_key)
+        st.rerun(list(fragment_keys))
     except StreamlitAPIException as error:
         if error.error_id != "rerun-unknown-fragment-key":
             raise
 
 
-def rerun_only(fragment_key: str) -> Callable[[], None]:
-    """A control's on_change that reruns only the fragment `fragment_key`: for a control whose change redraws
-    nothing but that fragment. The browser shows the control's new value itself, so the control and its neighbours
-    are not sent again. The fragment reruns with the arguments of its last call, so it reads such a control's value
-    from st.session_state."""
+def rerun_only(*fragment_keys: str) -> Callable[[], None]:
+    """A control's on_change that reruns only the fragments `fragment_keys`: for a control whose change redraws
+    nothing but them. The browser shows the control's new value itself, so the control and its neighbours are not
+    sent again. A fragment reruns with the arguments of its last call, so it reads such a control's value from
+    st.session_state."""
     def rerun() -> None:
-        rerun_fragment(fragment_key)
+        rerun_fragment(*fragment_keys)
     return rerun
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from lessons.demo import INSIGHTS
 from tests.browser.conftest import (
     SUBPAGES,
     RunCounter,
@@ -146,6 +147,27 @@ def test_eps_on_variants_reruns_the_open_part_only_if_it_uses_eps(page, base_url
         assert "vega_lite_chart" in kinds, f"the part was not redrawn: {kinds}"
     else:
         assert kinds == [], f"the key press sent {kinds} for a part that does not use ε"
+
+
+def test_eps_on_the_demo_redraws_the_insights_evidence_not_the_cards(page, base_url):
+    """The Demo's ε changes each insight's evidence, which its own fragment writes into the cards; the cards' titles
+    and claims, drawn by the page's fragment, are not sent again."""
+    bodies = []
+
+    def record(message) -> None:
+        if message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "markdown":
+                bodies.append(element.markdown.body)
+
+    on_forward_msg(page, record)
+    open_counted(page, base_url, "Demo")
+    evidence = page.get_by_text("the smallest divisor")
+    before, full_run = evidence.inner_text(), len(bodies)
+    press_slider(page)  # ε, in the sidebar
+    assert evidence.inner_text() != before, "the ε card's evidence kept its old value"
+    resent = [body[:40] for body in bodies[full_run:] if any(title in body for title, _ in INSIGHTS)]
+    assert resent == [], f"the key press sent the cards {resent} again"
 
 
 def test_a_card_button_that_moves_sidebar_controls_redraws_them(page, base_url):

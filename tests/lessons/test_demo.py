@@ -5,6 +5,8 @@ Expected values come from plain numpy here (two-pass statistics, PyTorch's runni
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -132,7 +134,13 @@ def insights_for(x, gamma=None, beta=None, seed=0, steps=0):
     train = training(x, gamma=gamma, beta=beta)
     infer = demo.layer_pass(x, gamma, beta, eps=1e-5, training=False, running_mean=np.zeros(x.shape[1]),
                             running_var=np.ones(x.shape[1]))
-    return demo.insights(batch, train, train, infer, seed, steps)
+    return described(demo.insight_evidence(batch, train, train, infer, seed, steps))
+
+
+def described(evidence):
+    """Each insight as its title, body and evidence."""
+    return [SimpleNamespace(title=title, body=body, evidence=now)
+            for (title, body), now in zip(demo.INSIGHTS, evidence, strict=True)]
 
 
 def test_insight_four_separates_batchnorm_alone_from_bn_x5():
@@ -169,7 +177,7 @@ def test_insight_six_says_pytorch_refuses_zero_epsilon_in_training():
     batch = demo.DemoBatch(x, ("c", "v"), None, "custom")
     result = training(x, eps=0.0)
     infer = demo.layer_pass(x, None, None, eps=0.0, training=False, running_mean=np.zeros(2), running_var=np.ones(2))
-    evidence = demo.insights(batch, result, result, infer, 0, 0)[5].evidence
+    evidence = demo.insight_evidence(batch, result, result, infer, 0, 0)[5]
     assert "ε = 0" in evidence and "PyTorch refuses" in evidence and "divisor √(σ² + ε) is 0" in evidence
 
 
@@ -178,7 +186,7 @@ def test_gaps_leave_out_a_feature_whose_xhat_is_undefined_and_say_so():
     batch = demo.DemoBatch(x, ("c", "v"), None, "custom")
     result = training(x, eps=0.0)
     infer = demo.layer_pass(x, None, None, eps=0.0, training=False, running_mean=np.zeros(2), running_var=np.ones(2))
-    found = demo.insights(batch, result, result, infer, 0, 0)
+    found = described(demo.insight_evidence(batch, result, result, infer, 0, 0))
     for insight in (found[1], found[2], found[4]):
         assert "—" not in insight.evidence, insight.evidence
         assert insight.evidence.endswith("c is left out: x̂ is 0/0 there at ε = 0.")

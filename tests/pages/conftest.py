@@ -22,7 +22,7 @@ def full_reruns(monkeypatch):
     the tree of a fragment-only rerun (ui.layout.rerun_fragment) from that fragment's elements alone, and without
     the app's pages. The pages still read their controls as they do then (from session state); what such a
     rerun sends in a real server is tested in tests/browser/test_reruns_browser.py."""
-    monkeypatch.setattr(layout, "rerun_fragment", lambda fragment_key: None)
+    monkeypatch.setattr(layout, "rerun_fragment", lambda *fragment_keys: None)
 
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None, timeout: float = 10) -> AppTest:
