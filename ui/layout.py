@@ -14,7 +14,7 @@ from ui import registry
 from ui.controls import bound
 from ui.share import share_link
 from ui.tables import show_table
-from ui.transport import send_without_delay
+from ui.transport import send_without_delay, wake_in_batches
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ def page_setup(title: str, icon: str) -> None:
     page's URL, which every bound control keeps current)."""
     st.set_page_config(page_title=f"{title} · BatchNorm Lab", page_icon=icon, layout="wide")
     send_without_delay()
+    wake_in_batches()
     registry.enter_page(title)
     with st.sidebar:
         st.markdown("### BatchNorm Lab")
