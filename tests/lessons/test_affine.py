@@ -13,6 +13,7 @@ from lessons.affine import (
     instance_running_stats,
     token_layer_norm,
 )
+from lessons.format import markdown_table
 from lessons.variants import synthetic_images
 
 
@@ -64,6 +65,13 @@ def test_layer_norm_normalizes_each_token_alone():
     moved = list(tokens.moved.values())
     assert moved[0] == 0
     assert moved[1] > 0.1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_token_table_reads_0_for_every_output_mean_not_rounding_noise(seed):
+    table = markdown_table(token_layer_norm((2, 4, 8), seed=seed).per_token)
+    output_means = [row.split("|")[5].strip() for row in table.splitlines()[2:]]
+    assert output_means == ["0"] * 8
 
 
 @pytest.mark.parametrize("shape", [(2, 4, 8), (1, 3, 5)])
