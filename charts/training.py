@@ -66,11 +66,12 @@ def _band_and_median(data: pd.DataFrame, x: alt.X, y_title: str, y_scale: alt.Sc
     return alt.layer(band, line)
 
 
-def _reference(y: float, label: str) -> alt.LayerChart:
-    """A dashed guide across the chart at y, labelled at its left end."""
+def _reference(y: float, label: str, below: bool = False) -> alt.LayerChart:
+    """A dashed guide across the chart at y, labelled at its left end, above the line or `below` it."""
     guide = alt.Chart(pd.DataFrame({"y": [y], "label": [label]}))
     rule = guide.mark_rule(color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=1.5).encode(y="y:Q")
-    text = guide.mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=REFERENCE, fontSize=12).encode(
+    text = guide.mark_text(align="left", baseline="top" if below else "bottom", dx=4, dy=2 if below else -2,
+                           color=REFERENCE, fontSize=12).encode(
         x=alt.value(0), y="y:Q", text="label:N")
     return alt.layer(rule, text)
 
@@ -104,7 +105,7 @@ def initialization_chart(result: InitializationResult) -> alt.TopLevelMixin:
     x = _log_x("scale", "initial weight scale (× He)", INIT_GRID, suffix="×")
     chart = alt.layer(_band_and_median(result.bands, x, "test accuracy", alt.Scale(domain=[0.4, 1.0]),
                                        tooltip_format=".1%"),
-                      _reference(0.5, "chance"))
+                      _reference(0.5, "chance", below=True))  # above it, a diverged run's line sits at 0.5
     return _finish(chart, "Test accuracy by initial weight scale")
 
 

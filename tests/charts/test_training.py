@@ -122,3 +122,9 @@ def test_the_train_test_legend_is_drawn_by_a_line_without_points(charts):
 def test_titles_keep_a_greek_letter_lower_case(charts):
     title = charts["smooth"]["title"]
     assert (title if isinstance(title, str) else title["text"]).startswith("β-smoothness")
+
+
+def test_the_chance_label_sits_below_its_line_where_no_accuracy_line_runs(charts):
+    """Above 0.5 a diverged network's median line runs along chance and would cross its label."""
+    labels = [layer["mark"] for layer in layers(charts["init"]) if mark_type(layer) == "text"]
+    assert [(mark["baseline"], mark["dy"] > 0) for mark in labels] == [("top", True)]
