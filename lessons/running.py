@@ -8,9 +8,9 @@ functions are the experiments the Training vs Inference page runs on a trained l
 | function                   | question it answers                                                        |
 | -------------------------- | -------------------------------------------------------------------------- |
 | `single_sample`            | one sample at inference: fine in eval mode, an error (or β) in training    |
-| `eval_gap`, `lag_gap`      | how far eval mode puts that sample, and the start values' and drift's share   |
+| `eval_gap`, `lag_gap`      | how far eval mode puts that sample; the start values' and drift's share    |
 | `same_sample_in_batches`   | "forgot to call eval()": one sample, different batches, different outputs  |
-| `mismatch_scenarios`       | wrong running statistics (too few steps, bad momentum, drift) shift outputs |
+| `mismatch_scenarios`       | wrong running statistics (too few steps, bad momentum, drift) shift output |
 | `batch_size_spread`        | how far batch statistics stray from the population, for batch sizes 1…256  |
 
 The `*_table` functions at the end lay the results out as DataFrames, one row per feature (F0, F1, ...).
