@@ -101,9 +101,9 @@ def markdown_literal(text) -> str:
 def markdown_table(frame: pd.DataFrame) -> str:
     """`frame` (without its index) as a Markdown table: every float column in its one shared format, numbers
     right-aligned, headers and text shown as typed."""
-    numeric = [frame[name].dtype.kind in "fiu" for name in frame.columns]
-    cells = [format_column(frame[name]) if frame[name].dtype.kind == "f" else [*map(markdown_literal, frame[name])]
-             for name in frame.columns]
+    columns = [(series.dtype.kind, series.to_numpy()) for _, series in frame.items()]
+    numeric = [kind in "fiu" for kind, _ in columns]
+    cells = [format_column(values) if kind == "f" else [*map(markdown_literal, values)] for kind, values in columns]
     lines = [" | ".join(map(markdown_literal, frame.columns)),
              " | ".join("---:" if right else ":---" for right in numeric),
              *(" | ".join(row) for row in zip(*cells, strict=True))]
