@@ -172,19 +172,23 @@ def show_advice():
                 links.page_link(other_page[0], label=other_page[1], icon=":material/open_in_new:")
 
 
+PARTS = {  # each part, drawn from the tensor's shape (N, C, H·W) and G
+    "Who shares statistics": show_sharing,
+    "Same data, five layers": show_same_data,
+    "Beyond the statistics": lambda shape, _num_groups: show_beyond(shape),
+    "Batch-size sensitivity": show_sensitivity,
+    "Batch Renorm": lambda _shape, _num_groups: show_renorm(),
+    "Ghost BN": lambda _shape, _num_groups: show_ghost(),
+    "When to use which": lambda _shape, _num_groups: show_advice(),
+}
+
+
 @st.fragment  # the shape controls rerun themselves and the open part, not the sidebar or the page's text
 def explorer() -> None:
-    shape, num_groups = shape_controls()
+    shape_row = st.container()  # above the parts' control; drawn once the open part is known, which greys out some
     part_starts()
-    open_section({
-        "Who shares statistics": lambda: show_sharing(shape, num_groups),
-        "Same data, five layers": lambda: show_same_data(shape, num_groups),
-        "Beyond the statistics": lambda: show_beyond(shape),
-        "Batch-size sensitivity": lambda: show_sensitivity(shape, num_groups),
-        "Batch Renorm": show_renorm,
-        "Ghost BN": show_ghost,
-        "When to use which": show_advice,
-    }, key="view")
+    open_section({name: lambda name=name, part=part: part(*shape_controls(shape_row, name))
+                  for name, part in PARTS.items()}, key="view")
 
 
 def page() -> None:

@@ -134,12 +134,12 @@ def lab_page(title: str, lead: str, draw: Callable[[], None], references: str | 
             show_table(references)
 
 
-def card_row():
-    """A row of metric cards or of controls: one horizontal container whose items share its width and wrap on a
-    phone (two to a line at 390 px, where columns stacked one per line). Columns cost a block per item as well as
-    the row: Training vs inference sends 9 elements for its 7 metrics instead of 16 (a little less server CPU per
-    rerun; the latency moved within the noise)."""
-    return st.container(horizontal=True, gap="medium")
+def card_row(container=st):
+    """A row of metric cards or of controls in `container`: one horizontal container whose items share its width
+    and wrap on a phone (two to a line at 390 px, where columns stacked one per line). Columns cost a block per item
+    as well as the row: Training vs inference sends 9 elements for its 7 metrics instead of 16 (a little less server
+    CPU per rerun; the latency moved within the noise)."""
+    return container.container(horizontal=True, gap="medium")
 
 
 def code_panel(label: str, key: str, blocks: dict[str, str], caption: str = "") -> None:

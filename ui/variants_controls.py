@@ -45,17 +45,39 @@ def unchanged() -> None:
     """Draws nothing: what settings_changed reruns when the open part does not use ε or the seed."""
 
 
-def shape_controls() -> tuple[tuple[int, int, int], int]:
-    """Four sliders in a row: ((N, C, H·W), G), G always a divisor of C."""
-    row = card_row()
+SHAPE_KEYS = ("n", "c", "hw", "g")
+# Which of the shape controls (N, C, H·W, G) each part of the page reads; the others are greyed out while it is open.
+SHAPE_USED_BY = {
+    "Who shares statistics": {"n", "c", "hw", "g"},
+    "Same data, five layers": {"n", "c", "hw", "g"},
+    "Beyond the statistics": {"n", "c", "hw"},
+    "Batch-size sensitivity": {"c", "hw", "g"},  # it tries every batch size
+}
+UNUSED_NOTE = {
+    "Batch-size sensitivity": (f"N is greyed out: this part tries batch sizes from {variants.BATCH_SIZES[0]} to "
+                               f"{variants.BATCH_SIZES[-1]} itself."),
+    "Beyond the statistics": "G is greyed out: this part compares LayerNorm and InstanceNorm, not GroupNorm.",
+}
+OWN_DATA_NOTE = "Greyed out: this part draws its own data, so the tensor's shape above does not change it."
+
+
+def shape_controls(container, part: str) -> tuple[tuple[int, int, int], int]:
+    """Four sliders in a row in `container`: ((N, C, H·W), G), G always a divisor of C. The ones the open `part`
+    does not read are disabled (still in the link, and as they were when a part that reads them opens)."""
+    used = SHAPE_USED_BY.get(part, set())
+    row = card_row(container)
     num_samples = bound(row.slider, "Batch size N", key="n", min_value=1, max_value=8, value=4,
-                        help="Samples in the batch: the rows of each grid.")
+                        disabled="n" not in used, help="Samples in the batch: the rows of each grid.")
     num_channels = bound(row.slider, "Channels C", key="c", min_value=1, max_value=12, value=6,
-                         help="Feature maps per sample: the patches of each grid row.")
+                         disabled="c" not in used, help="Feature maps per sample: the patches of each grid row.")
     spatial = bound(row.slider, "Positions per channel H·W", key="hw", min_value=1, max_value=16, value=4,
+                    disabled="hw" not in used,
                     help="The spatial size of each feature map, flattened (a 2 × 2 image has 4 positions).")
     num_groups = bound(row.select_slider, "Groups G (GroupNorm)", key="g",
                        options=variants.divisors(num_channels), value=2 if num_channels % 2 == 0 else 1,
+                       disabled="g" not in used,
                        help="GroupNorm splits the C channels into G groups of C/G; only divisors of C are possible. "
                             "G = 1 has LayerNorm's statistics, G = C InstanceNorm's.")
+    if len(used) < len(SHAPE_KEYS):
+        container.caption(UNUSED_NOTE.get(part, OWN_DATA_NOTE))
     return (num_samples, num_channels, spatial), num_groups

@@ -276,3 +276,19 @@ def test_eps_zero_leaves_batch_norm_out_and_says_why(view):
     assert not at.exception and not at.error
     if view != "Beyond the statistics":
         assert any("ε > 0" in box.value for box in at.warning)
+
+
+SHAPE_LABELS = {"n": "Batch size N", "c": "Channels C", "hw": "Positions per channel H·W", "g": "Groups G (GroupNorm)"}
+
+
+@pytest.mark.parametrize("view, greyed", [("Who shares statistics", set()), ("Beyond the statistics", {"g"}),
+                                          ("Batch-size sensitivity", {"n"}), ("Ghost BN", {"n", "c", "hw", "g"}),
+                                          ("When to use which", {"n", "c", "hw", "g"})])
+def test_a_part_greys_out_the_shape_controls_it_does_not_read_and_keeps_their_values(view, greyed):
+    at = variants_page(view=view, n="6", c="4", g="4")
+    sliders = {s.label: s for s in [*at.main.slider, *at.main.select_slider]}
+    shape = {key: sliders[label] for key, label in SHAPE_LABELS.items()}
+    assert {key for key, slider in shape.items() if slider.disabled} == greyed
+    assert (shape["n"].value, shape["c"].value, shape["g"].value) == (6, 4, 4)
+    notes = [caption.value for caption in at.main.caption if "greyed out" in caption.value.lower()]
+    assert len(notes) == (1 if greyed else 0)
