@@ -202,7 +202,9 @@ def sensitivity_chart(frame: pd.DataFrame) -> alt.LayerChart:
         x=alt.X("batch size:Q", title="batch size B", scale=alt.Scale(type="log", base=2),
                 axis=alt.Axis(values=[1, 2, 4, 8, 16, 32, 64])),
         y=alt.Y("spread:Q", title="spread of the sample's output"),
-        color=alt.Color("variant:N", scale=color_scale(NORM, variants), legend=alt.Legend(orient="top", title=None)),
+        # Three to a row: on one row the last of the five ran off a phone's chart
+        color=alt.Color("variant:N", scale=color_scale(NORM, variants),
+                        legend=alt.Legend(orient="top", title=None, columns=3)),
         tooltip=["variant:N", "batch size:Q", alt.Tooltip("spread:Q", format=".4f")],
     )
     return readable(alt.layer(zero_rule("y"), line, data=frame).properties(height=300))
@@ -248,22 +250,26 @@ def ghost_chart(frame: pd.DataFrame, full_batch: float, batch_size: int, chosen:
     series = ["Ghost BN", "BatchNorm"]
     names = f"datum.label == 'Ghost BN' ? 'Ghost BN: g-sample parts of a batch of {batch_size}' : " \
             "'BatchNorm on a real batch of g'"
-    lines = alt.Chart().mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=2).encode(
+    legend = {"orient": "top", "direction": "vertical", "title": None, "labelLimit": 0, "labelExpr": names,
+              "symbolType": "stroke", "symbolStrokeWidth": 3}
+    base = alt.Chart().encode(
         x=alt.X("size:Q", title="(virtual) batch size g", scale=alt.Scale(type="log", base=2),
                 axis=alt.Axis(values=sorted(set(frame["size"])))),
         y=alt.Y("noise:Q", title="spread of the sample's value"),
-        color=alt.Color("series:N", scale=color_scale(NORM, series), legend=alt.Legend(
-            orient="top", direction="vertical", title=None, labelLimit=0, labelExpr=names)),
+        color=alt.Color("series:N", scale=color_scale(NORM, series), legend=alt.Legend(**legend)))
+    # The points are a layer of their own: on a line with point=True, Vega-Lite drew the dashed series' legend
+    # symbol as a filled blot. The legend is the lines', colour and dash merged into one.
+    lines = base.mark_line(strokeWidth=2).encode(
         strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=series, range=[DASH["train"], DASH["test"]]),
-                                  legend=None),
-        tooltip=["series:N", alt.Tooltip("size:Q", title="g"), alt.Tooltip("noise:Q", format=".3f")],
-    )
+                                  legend=alt.Legend(**legend)))
+    points = base.mark_point(filled=True, size=60).encode(
+        tooltip=["series:N", alt.Tooltip("size:Q", title="g"), alt.Tooltip("noise:Q", format=".3f")])
     full = alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"]).encode(y=alt.datum(full_batch))
     label = alt.Chart().mark_text(align="left", baseline="bottom", dy=-4, color=REFERENCE, fontSize=12).encode(
         x=alt.datum(min(frame["size"])), y=alt.datum(full_batch),
         text=alt.datum(f"BatchNorm, full batch of {batch_size}"))
     chosen_rule = rule_at(chosen, "size", color=REFERENCE, strokeWidth=2)
-    return readable(alt.layer(full, label, chosen_rule, lines, data=frame).properties(height=300))
+    return readable(alt.layer(full, label, chosen_rule, lines, points, data=frame).properties(height=300))
 
 
 def ghost_running_frame(steps: np.ndarray, running_mean: dict[str, np.ndarray]) -> pd.DataFrame:

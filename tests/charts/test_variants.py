@@ -88,3 +88,12 @@ def test_grid_places_each_channel_as_a_patch_and_one_block_per_variant():
     assert np.all(np.diff(tops) > 0)
     labels = charts.sharing_labels(SHAPE, variants.sharing_titles(SHAPE, 2))
     assert labels[labels.kind == "sample"].text.tolist()[:3] == ["n1", "n2", "n3"]
+
+
+def test_the_ghost_legend_draws_each_series_as_its_line_solid_or_dashed():
+    """With point=True on a dashed line, Vega-Lite drew that series' legend symbol as a filled blot."""
+    def marks(spec):
+        return [spec] if "mark" in spec else [m for layer in spec.get("layer", []) for m in marks(layer)]
+    dashed = [layer for layer in marks(SPECS["ghost"]) if "strokeDash" in layer.get("encoding", {})]
+    assert len(dashed) == 1 and dashed[0]["mark"]["type"] == "line" and "point" not in dashed[0]["mark"]
+    assert dashed[0]["encoding"]["strokeDash"]["legend"]["symbolType"] == "stroke"
