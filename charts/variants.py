@@ -282,18 +282,21 @@ def ghost_running_chart(frame: pd.DataFrame, population_mean: float) -> alt.Laye
     """Ghost BN's running μ after each large batch, one line per momentum convention (solid: Hoffer et al.,
     dashed: Composer), against the population mean (grey rule)."""
     conventions = list(dict.fromkeys(frame.convention))
-    line = alt.Chart().mark_line(point=alt.OverlayMarkDef(color=NORM["Ghost BN"]), strokeWidth=2).encode(
-        color=alt.value(NORM["Ghost BN"]),
-        x=alt.X("step:Q", title="large batches seen"),
-        y=alt.Y("running mean:Q", title="running μ", scale=alt.Scale(domainMin=0)),
+    base = alt.Chart().encode(x=alt.X("step:Q", title="large batches seen"),
+                              y=alt.Y("running mean:Q", title="running μ", scale=alt.Scale(domainMin=0)))
+    # Each label on two lines, split at its colon: on one, the longer ran 90 px past a phone's chart. The points are
+    # their own layer, so that the legend draws each convention's line (see ghost_chart).
+    line = base.mark_line(color=NORM["Ghost BN"], strokeWidth=2).encode(
         strokeDash=alt.StrokeDash("convention:N", scale=alt.Scale(domain=conventions,
                                                                   range=[DASH["train"], DASH["test"]]),
-                                  legend=alt.Legend(orient="top", title=None, direction="vertical", labelLimit=0)),
-        tooltip=["convention:N", "step:Q", alt.Tooltip("running mean:Q", format=".3f")],
-    )
+                                  legend=alt.Legend(orient="top", title=None, direction="vertical", labelLimit=0,
+                                                    labelExpr="split(datum.label, ': ')", symbolType="stroke",
+                                                    symbolStrokeWidth=3, symbolStrokeColor=NORM["Ghost BN"])))
+    points = base.mark_point(filled=True, color=NORM["Ghost BN"]).encode(
+        tooltip=["convention:N", "step:Q", alt.Tooltip("running mean:Q", format=".3f")])
     population = alt.Chart().mark_rule(color=REFERENCE, strokeDash=DASH["reference"]).encode(
         y=alt.datum(population_mean))
-    return readable(alt.layer(population, line, data=frame).properties(height=260))
+    return readable(alt.layer(population, line, points, data=frame).properties(height=260))
 
 
 # Cacheable Vega-Lite specs of the page's charts, straight from lesson objects (`charts.spec.vega_lite_spec`).

@@ -90,10 +90,17 @@ def test_grid_places_each_channel_as_a_patch_and_one_block_per_variant():
     assert labels[labels.kind == "sample"].text.tolist()[:3] == ["n1", "n2", "n3"]
 
 
-def test_the_ghost_legend_draws_each_series_as_its_line_solid_or_dashed():
+@pytest.mark.parametrize("name", ["ghost", "ghost running"])
+def test_the_ghost_legends_draw_each_series_as_its_line_solid_or_dashed(name):
     """With point=True on a dashed line, Vega-Lite drew that series' legend symbol as a filled blot."""
     def marks(spec):
         return [spec] if "mark" in spec else [m for layer in spec.get("layer", []) for m in marks(layer)]
-    dashed = [layer for layer in marks(SPECS["ghost"]) if "strokeDash" in layer.get("encoding", {})]
+    dashed = [layer for layer in marks(SPECS[name]) if "strokeDash" in layer.get("encoding", {})]
     assert len(dashed) == 1 and dashed[0]["mark"]["type"] == "line" and "point" not in dashed[0]["mark"]
     assert dashed[0]["encoding"]["strokeDash"]["legend"]["symbolType"] == "stroke"
+
+
+def test_the_running_conventions_labels_break_at_their_colon_to_fit_a_phone():
+    legend = [layer for layer in SPECS["ghost running"]["layer"] if "strokeDash" in layer.get("encoding", {})][0]
+    assert legend["encoding"]["strokeDash"]["legend"]["labelExpr"] == "split(datum.label, ': ')"
+    assert all(": " in label for label in renorm.GHOST_CONVENTIONS)
