@@ -249,13 +249,13 @@ LATEX = {  # two short lines each (gathered): one long display formula does not 
              r"\sqrt{\sigma^2_{\text{source}} + \varepsilon} \\ "
              r"\text{AdaBN: } \hat x = (x - \mu_{\text{target}}) / \sqrt{\sigma^2_{\text{target}} + \varepsilon} "
              r"\end{gathered}",
-    "finetune": r"\begin{gathered} \text{training mode: } \hat x = (x - \mu_B) / \sqrt{\sigma_B^2 + \varepsilon},"
-                r"\ |B| = b \\ \text{frozen: } \hat x = (x - \mu_{\text{run}}) / "
+    "finetune": r"\begin{gathered} \text{training mode, } |B| = b\text{: } \\ \hat x = (x - \mu_B) / "
+                r"\sqrt{\sigma_B^2 + \varepsilon} \\ \text{frozen: } \hat x = (x - \mu_{\text{run}}) / "
                 r"\sqrt{\sigma^2_{\text{run}} + \varepsilon} \end{gathered}",
     "devices": r"\begin{gathered} \mu = \frac{1}{n}\sum_k n_k \mu_k, \qquad n = \sum_k n_k \\ "
                r"\sigma^2 = \frac{1}{n}\sum_k n_k\left(\sigma_k^2 + (\mu_k - \mu)^2\right) \end{gathered}",
-    "batches": r"\mu_B = \frac{1}{m}\sum_{i \in B} x_i \approx \mathbb{E}[x] \text{ only if } B "
-               r"\text{ is a fair sample}",
+    "batches": r"\begin{gathered} \mu_B = \frac{1}{m}\sum_{i \in B} x_i \approx \mathbb{E}[x] \\ "
+               r"\text{only if } B \text{ is a fair sample} \end{gathered}",
     "coupling": r"\frac{\partial y_i}{\partial x_j} = \frac{\gamma}{\sqrt{\sigma_B^2 + \varepsilon}}"
                 r"\left(\delta_{ij} - \frac{1}{m} - \frac{\hat x_i \hat x_j}{m}\right)",
     "dropout": r"\begin{gathered} \mathrm{Var}_{\text{train}} = \frac{c^2 + v}{1 - p} - c^2, \qquad "

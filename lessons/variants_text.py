@@ -69,9 +69,10 @@ LEAD = ("Batch, layer, instance, group and RMS normalization all divide by a spr
 SHARING_INTRO = ("Each block is one batch of shape (N, C, H·W), as in Wu & He's *Group Normalization* (2018, Fig. 2): "
                  "a row per sample, a patch of H·W cells per channel. **Click a cell** (or choose it below): the "
                  "vermillion cells share its mean and spread; grey shades show the other sets.")
-SHARING_FORMULA = (r"\hat x_i = \frac{x_i - \mu_i}{\sqrt{\sigma_i^2 + \varepsilon}},\quad "
-                   r"\mu_i = \frac{1}{|S_i|}\sum_{k \in S_i} x_k,\quad "
-                   r"\sigma_i^2 = \frac{1}{|S_i|}\sum_{k \in S_i} (x_k - \mu_i)^2")
+SHARING_FORMULA = (  # one definition a line: on one line, 500 px, wider than a phone
+    r"\begin{aligned}\hat x_i &= \frac{x_i - \mu_i}{\sqrt{\sigma_i^2 + \varepsilon}} \\ "
+    r"\mu_i &= \frac{1}{|S_i|}\sum_{k \in S_i} x_k \\ "
+    r"\sigma_i^2 &= \frac{1}{|S_i|}\sum_{k \in S_i} (x_k - \mu_i)^2\end{aligned}")
 SHARING_CAPTION = ("$S_i$: the values that share value i's statistics. RMSNorm (Zhang & Sennrich 2019) divides by the "
                    "root mean square of its set: it subtracts no mean and has no β. LayerNorm and RMSNorm here "
                    "normalize over (C, H, W), as `torch.nn.LayerNorm([C, H, W])`; a transformer's LayerNorm normalizes "
@@ -90,9 +91,10 @@ SENSITIVITY_INTRO = ("Keep one image fixed and redraw the rest of its batch {tri
 RENORM_INTRO = ("[Batch Renormalization](https://arxiv.org/abs/1702.03275) (Ioffe 2017) normalizes with the batch's "
                 "statistics, then corrects them towards the running ones with r and d, clipped to $r_{max}$ and "
                 "$d_{max}$.")
-RENORM_FORMULA = (r"r = \mathrm{clip}_{[1/r_{max},\, r_{max}]}\!\left(\frac{\sigma_B}{\sigma}\right),\quad "
-                  r"d = \mathrm{clip}_{[-d_{max},\, d_{max}]}\!\left(\frac{\mu_B - \mu}{\sigma}\right),\quad "
-                  r"\hat x = \frac{x - \mu_B}{\sigma_B}\, r + d")
+RENORM_FORMULA = (  # one definition a line: on one line, 643 px, wider than a phone
+    r"\begin{aligned}r &= \mathrm{clip}_{[1/r_{max},\, r_{max}]}\!\left(\frac{\sigma_B}{\sigma}\right) \\ "
+    r"d &= \mathrm{clip}_{[-d_{max},\, d_{max}]}\!\left(\frac{\mu_B - \mu}{\sigma}\right) \\ "
+    r"\hat x &= \frac{x - \mu_B}{\sigma_B}\, r + d\end{aligned}")
 RENORM_SETUP = ("{seeds} seeds × 300 minibatches of 4 samples, each from one of 4 clusters (a loader that does not "
                 "shuffle across classes). Each step compares the layer's training output with its inference output "
                 "(10-step rolling mean; line: median, band: range over seeds).")

@@ -100,11 +100,13 @@ def _terms(items: list, term) -> list[str]:
     return [r"\dots" if item is None else term(item) for item in _shown(items)]
 
 
-def term_lines(items: list, term, per_line: int = PER_LINE) -> list[str]:
-    """Σ term(item) written out (long sums elided), `per_line` terms to a line; every line after the first starts
-    with +."""
+def term_lines(items: list, term, per_line: int = PER_LINE, first: int | None = None) -> list[str]:
+    """Σ term(item) written out (long sums elided), `per_line` terms to a line and `first` (default `per_line`) on
+    the first, which a prefix may widen; every line after the first starts with +."""
     shown = _terms(items, term)
-    chunks = [" + ".join(shown[k:k + per_line]) for k in range(0, len(shown), per_line)]
+    first = per_line if first is None else first
+    chunks = [" + ".join(shown[:first]),
+              *(" + ".join(shown[k:k + per_line]) for k in range(first, len(shown), per_line))]
     return [chunks[0], *(f"+ {chunk}" for chunk in chunks[1:])]
 
 
@@ -164,7 +166,8 @@ def variance_step(x_col) -> tuple[float, str]:
     deviations = list(x_col - batch_mean(x_col))
     latex = _aligned(
         r"\sigma_B^2 = \frac{1}{m}\sum_{i=1}^{m} (x_i - \mu_B)^2",
-        *mean_of(term_lines(deviations, squared, per_line=3), x_col.size),
+        # two on the first line, after (1/m)(: with three it was 377 px, wider than a phone's 358 px column
+        *mean_of(term_lines(deviations, squared, per_line=3, first=2), x_col.size),
         rf"\frac{{{num(var * x_col.size)}}}{{{x_col.size}}} = {num(var)}",
     )
     return var, latex
