@@ -122,8 +122,8 @@ def page() -> None:
         st.caption(batch.source_note)
         share_batch(batch.x, "Demo page")
         st.markdown("#### 2 · The layer")
-        # A change of mode, ε, steps, γ or β reruns only layer_view, not these controls: the Demo's key press
-        # sent 78 elements, now 42 (same-minute A/B: 250 -> 203 ms).
+        # A change of mode, ε, steps, γ or β reruns only layer_view (and the insights' evidence), not these
+        # controls: the Demo's key press sent 78 elements, then 42 (same-minute A/B: 250 -> 203 ms), now 33.
         controls.layer_controls(can_train=batch.x.shape[0] > 1, on_change=rerun_only(LAYER, EVIDENCE))
         with st.expander("γ and β per feature"):
             controls.affine_controls(batch.names, on_change=rerun_only(LAYER))
