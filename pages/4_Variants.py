@@ -45,9 +45,8 @@ def renorm_view(r_max, d_max):
     return charts.renorm_spec(summary.curves), summary
 
 
-@st.cache_data(show_spinner=False, max_entries=1)  # 0.4 KB: the one experiment (2.5 s), shared by all g
-def ghost_result():
-    return renorm.ghost_experiment()
+# 0.4 KB: the one experiment (2.5 s), shared by all g
+ghost_result = st.cache_data(show_spinner=False, max_entries=1)(renorm.ghost_experiment)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)  # 8.6 KB an entry; there are 8 ghost sizes

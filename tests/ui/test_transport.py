@@ -72,7 +72,10 @@ class LoopCalls:
         self.loop.call_soon_threadsafe = counted
 
     def run_pending(self) -> None:
-        self.loop.run_until_complete(asyncio.sleep(0.01))
+        """Run the loop briefly, in a thread of its own: a browser test's loop may be running in this one."""
+        runner = threading.Thread(target=self.loop.run_until_complete, args=(asyncio.sleep(0.01),))
+        runner.start()
+        runner.join()
 
 
 @pytest.fixture
