@@ -170,19 +170,19 @@ def with_stream(show: Callable[..., None]) -> Callable[[], None]:
 
 
 SECTIONS = "training_sections"  # the key of the sections' fragment: what most sidebar controls rerun
+FEATURES, DRIFT = "training_features", "training_drift"  # the keys of the population's two fragments
 
 
 def page() -> None:
     # A mean, a std, the drift's size, the batch size, the steps, the seed, the cumulative average or ε rerun only the
-    # sections; the number of features and the kind of drift also their own controls (not the stream's); momentum,
-    # whose caption is in the sidebar, the page's fragment. On the number of features: 44 -> 36 elements.
+    # sections; the number of features and the kind of drift also the controls they add or remove; momentum, whose
+    # caption is in the sidebar, the page's fragment. On the number of features: 44 -> 36 elements, then 6 fewer.
     population = st.sidebar.container()
     controls.stream_controls(on_change=rerun_only(SECTIONS))
-    st.fragment(population_and_sections)(population)
-
-
-def population_and_sections(population) -> None:
-    controls.population_controls(population, on_change=rerun_only(SECTIONS))
+    controls.features_control(population, on_change=rerun_only(FEATURES, SECTIONS))
+    st.fragment(controls.feature_controls, key=FEATURES)(population.container(), on_change=rerun_only(SECTIONS))
+    st.fragment(controls.drift_controls, key=DRIFT)(population.container(), on_change=rerun_only(SECTIONS),
+                                                    on_kind=rerun_only(DRIFT, SECTIONS))
     open_section({  # its own fragment: switching sections reruns the sections, not the sidebar or the page's text
         "Running statistics": with_stream(running_section),
         "Inference": with_stream(lambda pytorch_run, _keras_run: inference_section(pytorch_run)),

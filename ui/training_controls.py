@@ -23,24 +23,33 @@ LONG_RUN = 20_000  # samples per feature in a stream from which training shows a
 MAX_STEPS = 2000
 
 
-def population_controls(sidebar, on_change: Callable[[], None]) -> None:
-    """The population's controls, drawn in `sidebar` (a container in the sidebar); on_change: what a change of a
-    mean, a std or the drift's size reruns (the number of features and the kind of drift change which controls there
-    are, so they rerun the fragment that draws them)."""
+def features_control(sidebar, on_change: Callable[[], None]) -> None:
+    """The population's heading and its number of features, drawn in `sidebar` (a container in the sidebar);
+    on_change: what a change reruns (which controls feature_controls draws, and every section)."""
     sidebar.subheader("Population")
-    num_features = bound(sidebar.slider, "Features", key="nf", min_value=1, max_value=4, value=2,
-                         help="How many features (channels) the layer normalizes, each with its own statistics.")
+    bound(sidebar.slider, "Features", key="nf", min_value=1, max_value=4, value=2, on_change=on_change,
+          help="How many features (channels) the layer normalizes, each with its own statistics.")
+
+
+def feature_controls(sidebar, on_change: Callable[[], None]) -> None:
+    """Each feature's mean and std, drawn in `sidebar` (a container in the sidebar) for the number of features
+    features_control set; on_change: what a change of one reruns."""
     # One pair of columns for every feature: a row of columns per feature shifted every later control down by one
     # element per added feature, and the browser then rebuilt each of them instead of updating it.
     left, right = sidebar.columns(2)
-    for j in range(num_features):
+    for j in range(st.session_state["nf"]):
         bound(left.number_input, f"F{j} true mean", key=f"mu{j}", min_value=-1000.0, max_value=1000.0,
               value=DEFAULT_MEANS[j], step=0.5, on_change=on_change, help=f"Population mean of feature F{j} at step 0.")
         bound(right.number_input, f"F{j} true std", key=f"sd{j}", min_value=0.01, max_value=1000.0,
               value=DEFAULT_STDS[j], step=0.1, on_change=on_change,
               help=f"Population standard deviation of F{j} at step 0.")
+
+
+def drift_controls(sidebar, on_change: Callable[[], None], on_kind: Callable[[], None]) -> None:
+    """The drift over the stream, drawn in `sidebar`; on_change: what a change of the drift's size reruns; on_kind:
+    what a change of its kind reruns (it changes which controls there are)."""
     drift = bound(sidebar.selectbox, "Drift over the stream", key="drift", options=DRIFTS, index=2,
-                  format_func=DRIFT_LABELS.get,
+                  format_func=DRIFT_LABELS.get, on_change=on_kind,
                   help="The population may change while the layer trains: steadily, or all at once at step k.")
     if drift != "none":
         bound(sidebar.slider, "Mean moves by (in stds)", key="dmu", min_value=-5.0, max_value=5.0, value=2.0,

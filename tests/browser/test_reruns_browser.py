@@ -203,15 +203,41 @@ def test_a_setting_of_an_experiment_waiting_for_its_click_runs_it(page, base_url
     assert page.get_by_test_id("stVegaLiteChart").count() == 1
 
 
-def test_the_number_of_features_reruns_the_population_and_sections_not_the_stream(page, base_url):
-    """Training vs inference's number of features changes which population controls there are and every section,
-    not the stream's and the layer's controls (drawn outside that fragment)."""
+def labels_sent(sent: list, kind: str) -> list[str]:
+    """The labels of the widgets of `kind` (a proto field: "slider", "number_input", ...) among the deltas `sent`."""
+    return [getattr(delta.new_element, kind).label for delta in sent
+            if delta.WhichOneof("type") == "new_element" and delta.new_element.WhichOneof("type") == kind]
+
+
+def test_the_number_of_features_reruns_the_features_controls_and_sections_only(page, base_url):
+    """Training vs inference's number of features changes which mean and std inputs there are and every section, not
+    the stream's and the layer's controls, the drift's, or the number itself (the browser shows its new value)."""
     sent: list = []
     open_counted(page, base_url, "Training_vs_Inference", sent)
     full_run = len(sent)
     press_slider(page, "Features")
-    sliders = [delta.new_element.slider.label for delta in sent[full_run:]
-               if delta.WhichOneof("type") == "new_element" and delta.new_element.WhichOneof("type") == "slider"]
-    assert "Features" in sliders, f"the population's controls were not redrawn: {sliders}"
-    assert not {"Batch size m", "Steps (batches)", "ε (epsilon)"} & set(sliders), f"the stream's were: {sliders}"
+    sliders, inputs = labels_sent(sent[full_run:], "slider"), labels_sent(sent[full_run:], "number_input")
+    assert "F2 true mean" in inputs, f"the new feature's controls were not drawn: {inputs}"
+    assert not sliders, f"sliders were sent again: {sliders}"
+    assert "Shift at step k" not in inputs, "the drift's controls were sent again"
     assert page.get_by_text("F2 true mean").is_visible()
+    assert page.get_by_role("cell", name="F2", exact=True).is_visible()  # the section's table has the new feature
+
+
+def test_the_kind_of_drift_redraws_the_drift_controls_and_the_sections(page, base_url):
+    """A new kind of drift adds or removes the drift's controls (its own fragment) and reruns the sections."""
+    sent: list = []
+    open_counted(page, base_url, "Training_vs_Inference", sent)
+    full_run = len(sent)
+    runs = page.runs.finished
+    page.locator("[data-testid=stSelectbox]").filter(has_text="Drift over the stream").click()
+    page.get_by_role("option", name="linear (steady)").click()
+    wait_for_rerun(page, runs)
+    assert_healthy(page)
+    assert page.get_by_text("Mean moves by (in stds)").is_visible()
+    assert page.get_by_text("Shift at step k").count() == 0
+    sliders = labels_sent(sent[full_run:], "slider")
+    assert not {"Features", "Batch size m"} & set(sliders), f"the population's or the stream's were sent: {sliders}"
+    markdown = [delta.new_element.markdown.body for delta in sent[full_run:]
+                if delta.WhichOneof("type") == "new_element" and delta.new_element.WhichOneof("type") == "markdown"]
+    assert "**At the last step**" in markdown, "the sections did not rerun"
