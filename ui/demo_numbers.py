@@ -16,15 +16,28 @@ RUNNING_VAR = (r"\begin{aligned}\sigma^2_{\text{run}} \leftarrow{} & (1-\alpha)\
                r"& + \alpha\,\tfrac{m}{m-1}\,\sigma_B^2\end{aligned}")
 
 
+# The most features whose table fits a third, or a half, of the main area at 1280 px (a third was 249 px wide).
+THIRD_WIDE_FEATURES, HALF_WIDE_FEATURES = 3, 4
+
+
+def stage_slots(num_features: int) -> list:
+    """Where the input, normalized and output tables go: side by side while every feature fits at 1280 px, then the
+    input on a row of its own above the other two, then each on its own row."""
+    if num_features <= THIRD_WIDE_FEATURES:
+        return list(st.columns(3))
+    if num_features <= HALF_WIDE_FEATURES:
+        return [st.container(), *st.columns(2)]
+    return [st.container() for _ in range(3)]
+
+
 def numbers_view(batch: demo.DemoBatch, result: demo.LayerPass, running: demo.RunningStatistics, gamma, beta,
                  momentum: float, own_batch: bool) -> None:
     """Every value of the three stages (the input editable), the downloads, and the statistics in use.
     gamma, beta: (F,) each."""
     names = list(batch.names)
     st.subheader("Input, normalized, output")
-    stage_columns = st.columns(3)
-    for column, (stage, values) in zip(stage_columns, (("input", result.x), ("normalized", result.xhat),
-                                                      ("output", result.y)), strict=True):
+    for column, (stage, values) in zip(stage_slots(len(names)), (("input", result.x), ("normalized", result.xhat),
+                                                                 ("output", result.y)), strict=True):
         frame = demo.stage_frame(values, names)
         with column:
             st.markdown({"input": "**Input x** · edit any cell", "normalized": "**Normalized x̂** = (x − μ) / √(σ² + ε)",

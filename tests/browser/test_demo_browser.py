@@ -111,9 +111,8 @@ def test_a_cell_edit_becomes_your_own_batch_carried_by_the_link(page, server_url
     page.goto(server_url + "/Demo?numbers=true")
     wait_for_app(page)
     editor = tables(page).first
-    box = editor.bounding_box()
-    # first data row, first feature column (the index column comes first); glide-data-grid draws on a canvas
-    editor.dblclick(position={"x": box["width"] * 0.3, "y": 35 + 17})
+    # first data row, first feature column, just right of the ~60 px index column; glide-data-grid draws on a canvas
+    editor.dblclick(position={"x": 90, "y": 35 + 17})
     cell = page.locator(".gdg-input, [data-testid=stDataFrameCellEditor] input, #portal input").first
     cell.fill("100")
     cell.press("Enter")
@@ -164,6 +163,23 @@ def test_on_a_projector_the_distribution_chart_is_near_the_top_and_large(browser
     assert all(box["y"] + box["height"] <= 2 * DESKTOP["height"] for box in boxes), boxes
     assert all(box["height"] >= 290 for box in boxes), boxes
     screenshot(page, f"demo-desktop-{scheme}")
+    context.close()
+
+
+# Each grid's columns against its box: [box width, width of its columns] (Glide's scroller holds the columns).
+GRID_WIDTHS = """() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stDataFrame]')]
+  .map(grid => grid.querySelector('.dvn-scroller')).map(scroller => [scroller.clientWidth, scroller.scrollWidth])"""
+
+
+@pytest.mark.parametrize("num_features", [1, 3, 4, 8])
+def test_on_a_projector_the_numbers_show_every_feature_of_every_stage(browser, server_url, num_features):
+    """The numbers' tables (the input, normalized and output stages, then the statistics) show every column at
+    1280 px, without scrolling sideways: a projected table that hides a feature cannot be read from the room."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = open_demo(context, f"/Demo?preset=Random&f={num_features}&numbers=true", server_url)
+    widths = page.evaluate(GRID_WIDTHS)
+    assert len(widths) == 5, widths
+    assert all(columns <= box for box, columns in widths), widths
     context.close()
 
 

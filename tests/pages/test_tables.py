@@ -8,7 +8,7 @@ import pytest
 from tests.pages.conftest import open_page
 from ui.layout import PAGES
 
-GRID_PAGES = {"pages/1_Demo.py"}  # the batch editor is an st.data_editor, its tables line up with it
+GRID_PAGES = {"pages/1_Demo.py"}  # the batch editor is an st.data_editor, its tables match it
 
 
 @pytest.mark.parametrize("info", [info for info in PAGES if info.path not in GRID_PAGES],
