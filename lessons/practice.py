@@ -22,6 +22,9 @@ from lessons.transfer import FINE_TUNE_MODES, AdaBN, FineTuning
 
 CLOSE_LOSS = 0.01  # test-loss difference below which two sets of statistics count as equally good
 CLOSE_ACCURACY = 0.02
+CHANCE_ACCURACY = 0.5  # the two-moons task's two classes are balanced
+LEARNED_ACCURACY = 0.6  # a median test accuracy below it counts as not learned (chance: 0.5)
+FINITE_POPULATION_VISIBLE = 0.02  # a finite-population correction worth naming beside √K
 
 
 def _median(values) -> float:
@@ -29,7 +32,7 @@ def _median(values) -> float:
 
 
 def _pct(value: float) -> str:
-    return f"{format_number(100 * value, 3)} %"
+    return f"{format_number(100 * value, 3)}\u00a0%"  # a no-break space: a phone's line never ends between them
 
 
 # 1. Folding ---------------------------------------------------------------------------------------------------
@@ -140,17 +143,36 @@ def fine_tune_reading(result: FineTuning) -> str:
 
 def devices_reading(result: DataParallel) -> str:
     per_device, synced = _median(result.accuracy["per device"]), _median(result.accuracy["synced"])
-    ratio = result.mean_spread["per device"] / result.mean_spread["synced"]
-    head = (f"A batch mean of {result.per_device} samples strays {format_number(result.mean_spread['per device'], 3)} "
-            f"from the population mean (root mean square over draws), one of {result.devices * result.per_device} "
-            f"only {format_number(result.mean_spread['synced'], 3)}: {format_number(ratio, 3)} times less "
-            f"(√{result.devices} = {format_number(np.sqrt(result.devices), 3)}). Test accuracy: per-device BN "
-            f"{_pct(per_device)}, synchronized BN {_pct(synced)}.")
-    if result.devices == 1:
-        return head + " With one device the two are the same layer."
+    k, b = result.devices, result.per_device
+    head = (f"A batch mean of {b} samples strays {format_number(result.mean_spread['per device'], 3)} from the "
+            "population mean (root mean square over draws)")
+    if k > 1:
+        head += (f", one of {k * b} only {format_number(result.mean_spread['synced'], 3)}: "
+                 f"{_spread_ratio(result)}")
+    head += f". Test accuracy: per-device BN {_pct(per_device)}, synchronized BN {_pct(synced)}."
+    not_learned = max(per_device, synced) < LEARNED_ACCURACY
+    chance = f"{_pct(CHANCE_ACCURACY)} is chance on these two balanced classes"
+    if k == 1:
+        return head + " With one device the two are the same layer" + (
+            f"; at this setting it did not learn the task ({chance})." if not_learned else ".")
+    if not_learned:
+        return head + (f" Neither network learned the task at this setting ({chance}), so this run cannot compare "
+                       "them: try more devices or samples per device.")
     if synced > per_device + CLOSE_ACCURACY:
         return head + " Synchronizing the statistics pays off at this per-device batch."
-    return head + f" At {result.per_device} samples per device the per-device statistics are good enough."
+    return head + f" At {b} samples per device the per-device statistics are good enough."
+
+
+def _spread_ratio(result: DataParallel) -> str:
+    """The measured per device ÷ synced spread against √K, and against the finite-population prediction where
+    drawing from few training points makes the two differ."""
+    ratio, root, predicted = (result.mean_spread["per device"] / result.mean_spread["synced"],
+                              np.sqrt(result.devices), result.predicted_spread_ratio())
+    text = f"{format_number(ratio, 3)} times less (√{result.devices} = {format_number(root, 3)}"
+    if predicted > root * (1 + FINITE_POPULATION_VISIBLE):
+        text += (f" for independent samples; {format_number(predicted, 3)} for batches drawn without replacement "
+                 f"from the {result.population_size} training points")
+    return text + ")"
 
 
 def non_iid_reading(result: NonIid) -> str:

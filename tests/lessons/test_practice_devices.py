@@ -11,6 +11,7 @@ from bn_core.gradcheck import max_relative_error, numerical_gradient
 from bn_core.nn import BatchNorm1d
 from bn_core.stats import batch_mean, batch_var
 from lessons.devices import DeviceBatchNorm1d, data_parallel_experiment, device_statistics, sync_statistics
+from lessons.practice import devices_reading
 
 
 @pytest.mark.parametrize("sizes", [(4, 4, 4, 4), (2, 7, 3)])
@@ -55,3 +56,24 @@ def test_synchronized_bn_trains_better_than_tiny_per_device_batches():
     assert result.accuracy["synced"].mean() > result.accuracy["per device"].mean() + 0.1
     # The batch mean's spread shrinks about as 1/√(number of samples): √4 = 2 from b to K·b.
     assert result.mean_spread["per device"] / result.mean_spread["synced"] == pytest.approx(2.0, rel=0.25)
+
+
+def test_the_batch_mean_spread_follows_the_finite_population_prediction():
+    """Batches drawn without replacement from 300 points: the spread ratio is √K times √((N − b)/(N − K·b)), 3.63 at
+    K = 8, b = 16, not √8 = 2.83; the reading names both."""
+    result = data_parallel_experiment(devices=8, per_device=16)
+    assert result.predicted_spread_ratio() == pytest.approx(np.sqrt(8 * 284 / 172))
+    measured = result.mean_spread["per device"] / result.mean_spread["synced"]
+    assert measured == pytest.approx(result.predicted_spread_ratio(), rel=0.03)
+    reading = devices_reading(result)
+    assert "(√8 = 2.83 for independent samples; 3.63 for batches drawn without replacement" in reading
+
+
+def test_a_run_where_neither_network_learned_is_not_read_as_good_enough():
+    reading = devices_reading(data_parallel_experiment(devices=2, per_device=2))  # both at chance, 50 %
+    assert "Neither network learned the task" in reading and "good enough" not in reading
+
+
+def test_one_device_states_no_spread_ratio():
+    reading = devices_reading(data_parallel_experiment(devices=1, per_device=16))
+    assert "times less" not in reading and reading.endswith("With one device the two are the same layer.")
