@@ -30,8 +30,8 @@ WEIGHT_DECAY_NAMES = {False: "BatchNorm", True: "BatchNorm + weight decay"}
 class Invariance:
     """A Linear layer followed by BatchNorm, with its weights scaled by alpha.
 
-    output_gap: max |y(αW) − y(W)| at the layer's ε; exact_gap: the same with ε/α² for the scaled layer (the
-    identity BN_ε(αz) = BN_{ε/α²}(z)); gradient_ratio: ‖∂L/∂(αW)‖ / ‖∂L/∂W‖ (1/α when invariant);
+    output_gap: max |y(αW) − y(W)| at the layer's ε; exact_gap: the same with ε·α² for the scaled layer (the
+    identity BN_{εα²}(αz) = BN_ε(z)); gradient_ratio: ‖∂L/∂(αW)‖ / ‖∂L/∂W‖ (1/α when invariant);
     bias_gradient: max |∂L/∂b| of the bias before BatchNorm.
     """
 

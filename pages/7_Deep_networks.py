@@ -129,7 +129,7 @@ def scale_view() -> None:
     measured = scale_invariance.invariance(alpha)
     row = card_row()
     row.metric("max |y(αW) − y(W)|", format_number(measured.output_gap, 2),
-               help=f"At ε = {format_number(measured.eps, 1)}; with ε/α² for the scaled layer the gap is "
+               help=f"At ε = {format_number(measured.eps, 1)}; with ε·α² for the scaled layer the gap is "
                     f"{format_number(measured.exact_gap, 2)}.")
     row.metric("‖∂L/∂(αW)‖ / ‖∂L/∂W‖", format_number(measured.gradient_ratio, 6),
                help=f"1/α = {format_number(1 / alpha, 3)}.")

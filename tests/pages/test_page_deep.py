@@ -10,6 +10,7 @@ from tests.pages.conftest import open_page
 
 PAGE = "pages/7_Deep_networks.py"
 TIMEOUT = 120
+SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def show(at, part: str, **controls):
@@ -57,5 +58,9 @@ def test_scale_part_measures_invariance_and_weight_decay(page):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["‖∂L/∂(αW)‖ / ‖∂L/∂W‖"].startswith("0.1000")
+    # The help states the rule the exact gap is computed with: BN_{εα²}(αz) = BN_ε(z), not ε/α² (a gap of 2.4×10⁻⁵).
+    gap_help = next(m.proto.help for m in at.metric if m.label == "max |y(αW) − y(W)|")
+    assert "with ε·α² for the scaled layer the gap is" in gap_help
+    assert float(gap_help.rsplit(" ", 1)[1].rstrip(".").replace("×10", "e").translate(SUPERSCRIPTS)) < 1e-12
     assert len(at.get("vega_lite_chart")) == 3
     assert "Without weight decay ‖W‖ grew" in reading(at)
