@@ -15,11 +15,17 @@ import pandas as pd
 
 from bn_core.nn import Module, ReLU, Tanh, mlp, softmax_cross_entropy
 from bn_core.toy_data import make_dataset
+from lessons.format import format_number
 from lessons.training import Step, evaluate, fit, linears
 
 GAINS = {"0.5": 0.5, "1": 1.0, "5/3": 5.0 / 3.0, "3": 3.0}
 SATURATED = 0.97
 SHRUNK = 0.5  # a last hidden layer spread under half as wide as the first has lost its signal
+GROWN = 2.0  # one spread over twice as wide as the first's has blown its signal up
+REPAIR = {  # how BatchNorm undoes a bad start, by activation
+    "tanh": "it rescales every layer's pre-activations to unit variance, away from tanh's flat tails.",
+    "relu": "it centres every layer's pre-activations on zero, so every unit is positive for part of the batch.",
+}
 GUIDE_RATIO = -3.0  # log10 of Karpathy's ~1e-3 rule of thumb
 NORM_NAMES = {"none": "No norm", "batch": "BatchNorm"}
 PHASES = {"init": "At initialization", "trained": "After training"}
@@ -206,14 +212,19 @@ def verdict(health: Health) -> str:
     text = (f"At initialization, {plain:.0%} of the plain network's units are {what} on average over its layers, "
             f"and {bn:.0%} with BatchNorm (medians over {n} seeds). ")
     kept = signal_kept(health)
+    few = "Neither saturates" if spec.activation == "tanh" else "Few units are dead in either"
     if plain - bn >= 0.05:
-        text += "BatchNorm repairs this start: it rescales every layer's pre-activations to unit variance. "
+        text += f"BatchNorm repairs this start: {REPAIR[spec.activation]} "
     elif bn - plain >= 0.05:
         text += "Here BatchNorm does not help this measure. "
     elif kept["No norm"] < SHRUNK < kept["BatchNorm"]:
-        text += (f"Neither saturates, but the plain network's signal shrinks layer by layer instead: its last hidden "
+        text += (f"{few}, but the plain network's signal shrinks layer by layer instead: its last hidden "
                  f"layer's activations are {kept['No norm']:.0%} as spread as its first's ({kept['BatchNorm']:.0%} "
                  "with BatchNorm, which rescales every layer). ")
+    elif kept["BatchNorm"] < GROWN < kept["No norm"]:
+        text += (f"{few}, but the plain network's signal grows layer by layer instead: its last hidden layer's "
+                 f"activations are {format_number(kept['No norm'], 3)} times as spread as its first's "
+                 f"({format_number(kept['BatchNorm'], 3)} with BatchNorm, which rescales every layer). ")
     else:
         others = " or ".join(name for name in ("3", "0.5") if GAINS[name] != spec.gain)
         text += (f"At these settings both start about equally healthy on this measure and keep their signal: try "

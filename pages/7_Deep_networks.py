@@ -64,8 +64,9 @@ def seeds_control(key: str) -> tuple[int, ...]:
 @st.fragment  # its controls rerun this part only
 def health_view() -> None:
     st.markdown("**Claim.** A deep network starts healthy only if every layer's activations keep a useful spread: "
-                "too large a gain saturates tanh units (their gradient vanishes), too small a gain shrinks the signal "
-                "layer after layer. BatchNorm rescales every layer to unit variance, so a bad start does not matter.")
+                "too large a gain saturates tanh units (their gradient vanishes) or makes a ReLU network's signal "
+                "grow layer after layer, too small a gain shrinks it, and a ReLU unit negative for every sample is "
+                "dead. BatchNorm centres and rescales every layer to unit variance, so a bad start does not matter.")
     with st.expander("Lab settings", expanded=False):
         left, right = st.columns(2)
         activation = bound(left.segmented_control, "Activation", key="activation", options=["tanh", "relu"],

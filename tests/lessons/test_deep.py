@@ -34,6 +34,23 @@ def test_relu_units_die_without_batchnorm_at_a_small_gain_but_not_with_it():
     assert dead["No norm"] > 0.05 and dead["BatchNorm"] == 0.0
 
 
+def test_a_growing_relu_signal_is_named_and_not_called_kept():
+    result = health.check_health(health.HealthSpec(activation="relu", gain=3.0, depth=2, steps=5, seeds=SEEDS))
+    kept = health.signal_kept(result)
+    assert kept["BatchNorm"] < health.GROWN < kept["No norm"]  # about (3/√2)² per layer without BatchNorm
+    reading = health.verdict(result)
+    assert "signal grows layer by layer" in reading and "keep their signal" not in reading
+
+
+def test_the_repair_named_is_the_activation_s_own():
+    """A dead ReLU unit is revived by BatchNorm's centring, a saturated tanh unit by its rescaling."""
+    relu = health.verdict(health.check_health(health.HealthSpec(activation="relu", gain=1.0, depth=6, steps=5,
+                                                                seeds=SEEDS)))
+    tanh = health.verdict(health.check_health(health.HealthSpec(gain=3.0, steps=5, seeds=SEEDS)))
+    assert "BatchNorm repairs this start: it centres every layer's pre-activations on zero" in relu
+    assert "BatchNorm repairs this start: it rescales every layer's pre-activations to unit variance" in tanh
+
+
 def test_update_ratios_are_recorded_per_linear_layer_and_step():
     spec = health.HealthSpec(depth=3, steps=7, seeds=SEEDS[:2])
     result = health.check_health(spec)
