@@ -25,10 +25,15 @@ CLOSE_ACCURACY = 0.02
 CHANCE_ACCURACY = 0.5  # the two-moons task's two classes are balanced
 LEARNED_ACCURACY = 0.6  # a median test accuracy below it counts as not learned (chance: 0.5)
 FINITE_POPULATION_VISIBLE = 0.02  # a finite-population correction worth naming beside √K
+START_WEIGHT_NAMED = 0.05  # an EMA weight on its start values worth naming
 
 
 def _median(values) -> float:
     return float(np.median(values))
+
+
+def _batches(count: int) -> str:
+    return f"{count} batch" if count == 1 else f"{count} batches"
 
 
 def _pct(value: float) -> str:
@@ -68,11 +73,15 @@ def recalibration_reading(result: Recalibration) -> str:
     worst = int(np.argmax(ema - population))
     keras = format_number(torch_to_keras_momentum(result.momentum), 3)
     head = (f"At step {result.steps[worst]} the EMA statistics (momentum {result.momentum:g}, Keras {keras}) give "
-            f"a test loss of {format_number(ema[worst], 3)}, PreciseBN over {result.batches} batches "
+            f"a test loss of {format_number(ema[worst], 3)}, PreciseBN over {_batches(result.batches)} "
             f"{format_number(precise[worst], 3)}, and the full training set's statistics "
             f"{format_number(population[worst], 3)}; test accuracy {_pct(_median(result.ema_accuracy[:, worst]))} "
             f"with the EMA, {_pct(_median(result.precise_accuracy[:, worst]))} with PreciseBN (medians over "
             f"{result.ema_loss.shape[0]} seeds).")
+    start_weight = (1 - result.momentum) ** int(result.steps[worst])  # after that many updates, from step 1 on
+    if start_weight >= START_WEIGHT_NAMED:
+        head += (f" By then the EMA still gives {_pct(start_weight)} of its weight to its start values (mean 0, "
+                 "variance 1, PyTorch's initial buffers), the rest to the batches of earlier steps.")
     # Medians over seeds of each seed's mean over the checkpoints, as momentum_table's "mean over checkpoints" column
     ema_gap = _median((result.ema_loss - result.population_loss).mean(axis=1))
     precise_gap = _median(np.abs(result.precise_loss - result.population_loss).mean(axis=1))
@@ -93,17 +102,18 @@ def momentum_table(gaps: dict[float, np.ndarray]) -> pd.DataFrame:
     })
 
 
-def batches_needed_reading(counts: tuple[int, ...], gaps: np.ndarray) -> str:
+def batches_needed_reading(counts: tuple[int, ...], gaps: np.ndarray, step: int) -> str:
+    """gaps: (S, len(counts)) PreciseBN's test loss minus the population statistics' at the checkpoint of `step`."""
     median = np.median(np.abs(gaps), axis=0)
     close = median < CLOSE_LOSS
     if not close[-1]:
-        return (f"None of the counts up to {counts[-1]} batches brings PreciseBN within {CLOSE_LOSS:g} of the "
-                "population statistics' test loss here.")
+        return (f"At step {step}, none of the counts up to {counts[-1]} batches brings PreciseBN within "
+                f"{CLOSE_LOSS:g} of the population statistics' test loss.")
     trailing = len(close) if close.all() else int(np.argmin(close[::-1]))  # how many of the largest counts are close
     k = counts[len(close) - trailing]  # the first count from which every larger one is close too
-    return (f"From {k} batch{'es' if k > 1 else ''} ({k * RECALIBRATION_BATCH_SIZE} samples) on, PreciseBN's test "
-            f"loss is within {CLOSE_LOSS:g} of the full training set's statistics (median over the seeds; "
-            f"one batch: {format_number(median[0], 2)} off).")
+    return (f"At step {step}, from {k} batch{'es' if k > 1 else ''} ({k * RECALIBRATION_BATCH_SIZE} samples) on, "
+            f"PreciseBN's test loss is within {CLOSE_LOSS:g} of the full training set's statistics (median over the "
+            f"seeds; one batch: {format_number(median[0], 2)} off).")
 
 
 # 3–4. Domain shift and fine-tuning ----------------------------------------------------------------------------
@@ -235,8 +245,9 @@ TOPICS = {
 CLAIMS = {
     "folding": "**Claim.** In eval mode BN is a fixed per-channel affine map, so it can be merged into the Linear or "
                "convolution before it: one layer less at inference, the same outputs. In training mode it cannot.",
-    "recalibration": "**Claim.** EMA running statistics average batches from many steps back, produced by weights "
-                     "that no longer exist; while the weights still change they lag. PreciseBN (Wu & Johnson 2021) "
+    "recalibration": "**Claim.** EMA running statistics start from mean 0 and variance 1 and average batches from "
+                     "many steps back, produced by weights that no longer exist; until the start values fade and "
+                     "while the weights still change they lag. PreciseBN (Wu & Johnson 2021) "
                      "freezes the weights and averages the statistics of a few batches: the lag is gone. The "
                      "network is the one of the Why page: (2, 16, 16, 2), BN after each hidden Linear, 5 seeds.",
     "adabn": "**Claim.** A network trained on one domain and tested on shifted inputs fails partly because its BN "

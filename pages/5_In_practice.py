@@ -43,7 +43,8 @@ def recalibration_summary():
     gaps = recalibration.batches_needed(trace)
     counts = recalibration.RECALIBRATION_BATCHES
     return (text.momentum_table(recalibration.momentum_gaps(trace)),
-            vega_lite_spec(charts.batches_needed_chart(counts, gaps)), text.batches_needed_reading(counts, gaps))
+            vega_lite_spec(charts.batches_needed_chart(counts, gaps)),
+            text.batches_needed_reading(counts, gaps, int(trace.steps[-1])))
 
 
 @st.cache_data(max_entries=1, show_spinner="Pretraining 5 networks on the source data…")

@@ -97,9 +97,9 @@ def test_precise_statistics_leave_the_model_untouched(trace):
 def test_the_batches_needed_are_those_from_which_every_larger_count_stays_close():
     counts = (1, 2, 4, 8, 16)
     bump = np.array([[0.09, 0.03, 0.006, 0.018, 0.004]])  # under 0.01 at 4 batches, over it again at 8
-    assert batches_needed_reading(counts, bump).startswith("From 16 batches (512 samples) on")
-    assert batches_needed_reading(counts, np.full((1, 5), 0.001)).startswith("From 1 batch (32 samples) on")
-    assert batches_needed_reading(counts, bump[:, ::-1]).startswith("None of the counts")
+    assert batches_needed_reading(counts, bump, 200).startswith("At step 200, from 16 batches (512 samples) on")
+    assert batches_needed_reading(counts, np.full((1, 5), 0.001), 200).startswith("At step 200, from 1 batch (32")
+    assert batches_needed_reading(counts, bump[:, ::-1], 200).startswith("At step 200, none of the counts")
 
 
 def test_the_reading_and_the_momentum_table_give_the_ema_the_same_cost():
@@ -110,3 +110,13 @@ def test_the_reading_and_the_momentum_table_give_the_ema_the_same_cost():
     table = momentum_table({0.01: ema - population})
     cost = format_number(table["extra test loss, mean over checkpoints"][0], 2)
     assert f"Averaged over the checkpoints the EMA costs {cost} in test loss" in recalibration_reading(result)
+
+
+def test_the_reading_names_the_weight_the_ema_still_gives_its_start_values():
+    population = np.full((5, 2), 0.3)
+    ema = population + np.array([0.1, 0.7])  # worst at the second checkpoint, step 60
+    at = {momentum: recalibration_reading(Recalibration(np.array([20, 60]), momentum, 1, ema, population,
+                                                        population, ema * 0, ema * 0)) for momentum in (0.01, 0.5)}
+    assert "By then the EMA still gives 54.7\u00a0% of its weight to its start values" in at[0.01]  # 0.99⁶⁰
+    assert "start values" not in at[0.5]  # 0.5⁶⁰
+    assert "PreciseBN over 1 batch 0.3" in at[0.01]
