@@ -121,9 +121,10 @@ def batches_needed_reading(counts: tuple[int, ...], gaps: np.ndarray, step: int)
 def adabn_reading(result: AdaBN, magnitude: float) -> str:
     at = result.magnitudes.index(magnitude)
     source, target = _median(result.source_stats[:, at]), _median(result.target_stats[:, at])
-    unshifted = _median(result.target_stats[:, 0])
+    unshifted = _median(result.source_stats[:, 0])  # the network as trained, on inputs with no shift: size 0's point
     head = (f"Shift: {result.kind}, size {magnitude:g}. Source statistics: {_pct(source)} test accuracy; "
-            f"target statistics (AdaBN): {_pct(target)}; unshifted: {_pct(unshifted)} (medians over "
+            f"target statistics (AdaBN): {_pct(target)}; unshifted, with the source statistics: {_pct(unshifted)} "
+            f"(medians over "
             f"{result.source_stats.shape[0]} seeds).")
     if target > source + CLOSE_ACCURACY:
         tail = " AdaBN recovers the unshifted accuracy." if target >= unshifted - CLOSE_ACCURACY else (

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from bn_core.nn import BatchNorm1d
+from lessons.practice import adabn_reading
 from lessons.recalibration import read_statistics
 from lessons.training import fit
 from lessons.transfer import (
     FINE_TUNE_MODES,
+    AdaBN,
     FrozenBatchNorm1d,
     adabn_experiment,
     fine_tune_experiment,
@@ -82,3 +84,11 @@ def test_a_deep_copy_of_batch_norm_trains_its_own_gamma():
     np.testing.assert_array_equal(bn.layer.gamma, 1.0)
     x = np.random.default_rng(0).normal(size=(2, 8, 3))
     np.testing.assert_allclose(clone(x), 2.0 * bn(x))
+
+
+def test_the_adabn_reading_compares_with_the_unshifted_point_the_chart_draws():
+    """"Unshifted" is the trained network (source statistics) at shift size 0: the chart's first point, 93 %, not
+    AdaBN's re-estimate at size 0."""
+    source, target = np.array([[0.93, 0.75]] * 5), np.array([[0.92, 0.92]] * 5)
+    reading = adabn_reading(AdaBN("translate", (0.0, 1.0), source, target), 1.0)
+    assert "unshifted, with the source statistics: 93.0\u00a0%" in reading
