@@ -196,6 +196,7 @@ def dropout_chart(result: VarianceShift, rate: float) -> alt.TopLevelMixin:
     frame = _band_frame(rates, result.measured_shift, measured)
     chart = _band_lines(frame, {measured: STAT["running"]}, "dropout rate p", "variance shift",
                         y_scale=alt.Scale(domain=[0, 1.1]))
+    # The prediction in the measurement's colour: in the guides' dashed grey it read as a second marker of p.
     predicted = alt.Chart(pd.DataFrame({"x": rates, "predicted": result.predicted})).mark_line(
-        color=REFERENCE, strokeDash=DASH["reference"], strokeWidth=2).encode(x="x:Q", y="predicted:Q")
-    return _finish(alt.layer(chart, predicted, _marker(rate)), "Variance shift: measured (line) and predicted (dashed)")
+        color=STAT["running"], strokeDash=DASH["inference"], strokeWidth=2).encode(x="x:Q", y="predicted:Q")
+    return _finish(alt.layer(chart, predicted, _marker(rate)), "Variance shift: measured (solid), predicted (dashed)")

@@ -38,7 +38,7 @@ def builders():
         "fine-tune": charts.fine_tune_chart(FineTuning(2, {m: RNG.uniform(0.5, 1, S) for m in FINE_TUNE_MODES},
                                                        RNG.uniform(0.5, 1, S))),
         "devices": charts.devices_chart(DataParallel(4, 2, {"per device": ACC["BatchNorm"], "synced": ACC["LayerNorm"]},
-                                                     {"per device": 0.3, "synced": 0.15})),
+                                                     {"per device": 0.3, "synced": 0.15}, 300)),
         "batches": charts.non_iid_chart(NonIid("one class per batch", ACC, ACC, ACC["BatchNorm"], ACC["LayerNorm"])),
         "coupling": charts.coupling_chart(COUPLING),
         "jacobian": charts.jacobian_chart(COUPLING.jacobian),
@@ -84,6 +84,14 @@ def test_folding_chart_puts_eval_mode_on_the_diagonal(specs):
     assert max(abs(r["reference"] - r["folded"]) for r in trains) > 1e-2
 
 
+def test_the_dropout_prediction_is_drawn_apart_from_the_grey_marker_of_p(specs):
+    """Li et al.'s prediction is a dashed line in the measurement's colour; only the marker of p is a grey guide."""
+    marks = [layer["mark"] for layer in specs["dropout"]["layer"] if isinstance(layer.get("mark"), dict)]
+    prediction = next(mark for mark in marks if mark["type"] == "line" and "strokeDash" in mark)
+    assert prediction["color"] == palette.STAT["running"] != palette.REFERENCE
+    assert [mark["color"] for mark in marks if mark.get("color") == palette.REFERENCE] == [palette.REFERENCE]
+
+
 def test_jacobian_heatmap_holds_every_entry_on_a_scale_symmetric_about_zero(specs):
     rows = [r for data in specs["jacobian"]["datasets"].values() for r in data]
     cells = [r for r in rows if "i" in r]
@@ -106,7 +114,7 @@ AT_TWO_SETTINGS = {
                                                             ACC["LayerNorm"])) for b in (2, 8)],
     "devices": lambda: [charts.devices_chart(DataParallel(k, b, {"per device": ACC["BatchNorm"],
                                                                  "synced": ACC["LayerNorm"]},
-                                                          {"per device": 0.3, "synced": 0.15}))
+                                                          {"per device": 0.3, "synced": 0.15}, 300))
                         for k, b in ((4, 2), (8, 4))],
     "jacobian": lambda: [charts.jacobian_chart(move_one_sample(example_batch(), i, x).jacobian)
                          for i, x in ((2, 5.0), (3, -1.0))],
