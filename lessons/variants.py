@@ -348,7 +348,8 @@ def divisors(num_channels: int) -> tuple[int, ...]:
 def sensitivity_verdict(table: pd.DataFrame) -> str:
     """What the batch-size sensitivity table shows, in words computed from it (index: batch size)."""
     batch_norm = table["BatchNorm"].dropna()
-    flat = [name for name in VARIANTS if name != "BatchNorm" and (table[name].dropna() == 0).all()]
+    measured = {name: table[name].dropna() for name in VARIANTS}  # a layer that cannot run here has no points
+    flat = [name for name in VARIANTS if name != "BatchNorm" and len(measured[name]) and (measured[name] == 0).all()]
     text = ""
     if len(batch_norm) >= 2:
         small, large = batch_norm.index[batch_norm.index > 1][0], batch_norm.index[-1]

@@ -225,6 +225,13 @@ def test_sensitivity_verdict_is_computed_from_the_table():
     assert "LayerNorm, InstanceNorm, GroupNorm, RMSNorm: spread 0" in verdict
 
 
+def test_a_layer_that_cannot_run_is_not_read_as_spread_zero():
+    spreads = batch_size_sensitivity(4, 1, 2, batch_sizes=(1, 2, 16), trials=8, seed=1)  # H·W = 1: no InstanceNorm
+    table = sensitivity_table(spreads, (1, 2, 16))
+    assert table["InstanceNorm"].isna().all()
+    assert "LayerNorm, GroupNorm, RMSNorm: spread 0" in sensitivity_verdict(table)
+
+
 def test_equivalence_and_single_vector_sentences():
     eq = equivalences(synthetic_images((3, 6, 4), seed=1))
     assert "GroupNorm(G = 1) and LayerNorm: 0" in equivalence_sentence(eq)
