@@ -51,7 +51,8 @@ def affine_comparison(x: np.ndarray, eps: float = 1e-5, seed: int = 0) -> Affine
                                         "GroupNorm's learnable numbers", "its learnable numbers"])
     gamma = np.random.default_rng(seed).uniform(0.5, 1.5, (c, s))
     target = layer_norm(x, (c, s), gamma=gamma, eps=eps)
-    per_channel = (xhat_group1 * target).sum(axis=(0, 2)) / (xhat_group1 ** 2).sum(axis=(0, 2))
+    with np.errstate(invalid="ignore"):  # a channel whose x̂ is all 0 (one value in all) has no best γ: NaN
+        per_channel = (xhat_group1 * target).sum(axis=(0, 2)) / (xhat_group1 ** 2).sum(axis=(0, 2))
     residual = float(np.abs(xhat_group1 * per_channel[None, :, None] - target).max())
     return AffineComparison(table, residual)
 
@@ -142,9 +143,18 @@ def token_layer_norm(shape: tuple[int, int, int] = (2, 4, 8), eps: float = 1e-5,
     return TokenLayerNorm(shape, per_token, moved)
 
 
+ROUNDING = 1e-12  # a residual this small, on outputs of order 1, is float64 rounding
+
+
 def affine_sentence(comparison: AffineComparison) -> str:
-    return ("With LayerNorm's elementwise γ drawn from [0.5, 1.5], the best per-channel γ of GroupNorm(G = 1) still "
-            f"misses its output by up to {format_number(comparison.layer_gamma_residual, 3)}.")
+    residual = comparison.layer_gamma_residual
+    start = "With LayerNorm's elementwise γ drawn from [0.5, 1.5], the best per-channel γ of GroupNorm(G = 1)"
+    if not np.isfinite(residual):
+        return f"{start} has nothing to match: with a single value in the batch, x̂ is 0 for both."
+    if residual < ROUNDING:
+        return (f"{start} matches its output up to rounding ({format_number(residual, 2)}): with one position per "
+                "channel, an elementwise γ is a per-channel γ.")
+    return f"{start} still misses its output by up to {format_number(residual, 3)}."
 
 
 def token_sentences(tokens: TokenLayerNorm) -> tuple[str, str]:

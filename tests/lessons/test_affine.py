@@ -9,6 +9,7 @@ import pytest
 from bn_core.functional import batch_norm
 from lessons.affine import (
     affine_comparison,
+    affine_sentence,
     instance_norm_eval,
     instance_running_stats,
     token_layer_norm,
@@ -78,3 +79,11 @@ def test_the_token_table_reads_0_for_every_output_mean_not_rounding_noise(seed):
 def test_token_statistics_are_per_token_for_any_shape(shape):
     tokens = token_layer_norm(shape)
     assert len(tokens.per_token) == shape[0] * shape[1]
+
+
+@pytest.mark.parametrize("shape, says", [((4, 6, 4), "still misses its output by up to"),
+                                         ((4, 6, 1), "matches its output up to rounding"),
+                                         ((1, 1, 1), "has nothing to match")])
+def test_the_affine_sentence_tells_a_real_miss_from_rounding(shape, says):
+    """At H·W = 1 an elementwise γ is a per-channel γ: a residual of 4×10⁻¹⁶ is rounding, not a miss."""
+    assert says in affine_sentence(affine_comparison(synthetic_images(shape, 0)))
