@@ -98,13 +98,34 @@ def eval_mode(run: StreamRun, gap: float, lag: float) -> str:
         causes.append("lag behind the population, which moved during the stream")
         remedy = "a larger momentum brings them closer"
     if lag < gap / 2 or not causes:
-        cause = (f"Most of it is noise: the running statistics average estimates from batches of "
-                 f"{settings.batch_size}, and larger batches or a smaller momentum make them steadier.")
+        cause = noise_cause(settings)
+        if causes and lag > EVAL_CLOSE:
+            cause += f" The rest, up to {format_number(lag, 2)}, is because they {' and '.join(causes)}."
     else:
         cause = f"After {settings.steps} steps the running statistics {' and '.join(causes)}: {remedy}."
     return (f"{lead}, but its output is only as right as those statistics: here it is off by up to "
             f"{format_number(gap, 2)} from what the true statistics of the final population give (the last column). "
             f"{cause}")
+
+
+LARGEST_BATCH = 256  # the page's largest batch size (ui.training_controls.BATCH_SIZE_OPTIONS)
+
+
+def noise_cause(settings) -> str:
+    """Why the running statistics are noisy at these settings, and what would steady them."""
+    m, momentum = settings.batch_size, settings.momentum
+    if momentum is None:
+        held = f"are the plain average of one estimate per batch of {m}"
+        remedies = ["more steps"]
+    elif momentum == 1:
+        held = f"are the last batch's alone (momentum 1), an estimate from {m} samples"
+        remedies = ["a smaller momentum"]
+    else:
+        held = f"average estimates from batches of {m}"
+        remedies = ["a smaller momentum"]
+    if m < LARGEST_BATCH:
+        remedies.insert(0, "larger batches")
+    return f"Most of it is noise: the running statistics {held}, and {' or '.join(remedies)} make them steadier."
 
 
 def train_mode_error(error: str) -> str:

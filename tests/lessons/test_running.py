@@ -382,3 +382,21 @@ def test_eval_mode_names_the_cause_of_a_gap():
     assert "weigh the batches before the population moved" in cumulative
     _, lagging = eval_sentence(momentum=0.01, batch_size=256, population=replace(POPULATION, shift_step=250))
     assert "lag behind the population" in lagging and "Most of it is noise" not in lagging
+
+
+def test_the_noise_remedy_fits_the_settings():
+    """No momentum to lower under a cumulative average, no average at momentum 1, no larger batch than the largest."""
+    steady = Population((5.0, -2.0), (2.0, 0.5))
+    _, cumulative = eval_sentence(batch_size=2, steps=10, momentum=None, population=steady)
+    assert "the plain average of one estimate per batch of 2" in cumulative and "momentum make" not in cumulative
+    _, last = eval_sentence(batch_size=2, momentum=1.0, population=steady)
+    assert "the last batch's alone (momentum 1)" in last
+    largest = StreamSettings(steady, batch_size=training_text.LARGEST_BATCH, steps=10)
+    assert "larger batches" not in training_text.noise_cause(largest)
+
+
+def test_a_drift_too_small_to_be_the_main_cause_is_still_named():
+    _, drifting = eval_sentence(batch_size=2, steps=10, momentum=None,
+                                population=replace(POPULATION, drift="linear", shift_step=0))
+    assert "Most of it is noise" in drifting and "The rest, up to" in drifting
+    assert "weigh the batches before the population moved" in drifting
