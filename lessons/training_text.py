@@ -48,7 +48,7 @@ def chart_caption(run: StreamRun, shown: int) -> str:
     sudden = settings.population.drift == "sudden"
     plotted = "every step" if shown == settings.steps else f"{shown} of {settings.steps} steps, evenly spaced"
     return ("Dots and squares: each batch's own statistic; solid lines: the running estimates (triangles: Keras 3's); "
-            f"dashed: the population. Plotted: {plotted}." + (" The red dotted line marks the sudden shift."
+            f"dashed: the population. Plotted: {plotted}." + (" The vermillion dotted line marks the sudden shift."
                                                               if sudden else ""))
 
 
