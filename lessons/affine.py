@@ -18,7 +18,7 @@ import pandas as pd
 
 from bn_core.batchnorm import update_running
 from bn_core.functional import group_norm, instance_norm, layer_norm
-from lessons.format import format_number
+from lessons.format import ROUNDING_NOISE, format_number
 from lessons.variants import image_population, synthetic_images
 
 
@@ -143,15 +143,12 @@ def token_layer_norm(shape: tuple[int, int, int] = (2, 4, 8), eps: float = 1e-5,
     return TokenLayerNorm(shape, per_token, moved)
 
 
-ROUNDING = 1e-12  # a residual this small, on outputs of order 1, is float64 rounding
-
-
 def affine_sentence(comparison: AffineComparison) -> str:
     residual = comparison.layer_gamma_residual
     start = "With LayerNorm's elementwise γ drawn from [0.5, 1.5], the best per-channel γ of GroupNorm(G = 1)"
     if not np.isfinite(residual):
         return f"{start} has nothing to match: with a single value in the batch, x̂ is 0 for both."
-    if residual < ROUNDING:
+    if residual < ROUNDING_NOISE:  # outputs of order 1: a residual this small is float64 rounding
         return (f"{start} matches its output up to rounding ({format_number(residual, 2)}): with one position per "
                 "channel, an elementwise γ is a per-channel γ.")
     return f"{start} still misses its output by up to {format_number(residual, 3)}."

@@ -111,7 +111,7 @@ def batches_needed_reading(counts: tuple[int, ...], gaps: np.ndarray, step: int)
                 f"{CLOSE_LOSS:g} of the population statistics' test loss.")
     trailing = len(close) if close.all() else int(np.argmin(close[::-1]))  # how many of the largest counts are close
     k = counts[len(close) - trailing]  # the first count from which every larger one is close too
-    return (f"At step {step}, from {k} batch{'es' if k > 1 else ''} ({k * RECALIBRATION_BATCH_SIZE} samples) on, "
+    return (f"At step {step}, from {_batches(k)} ({k * RECALIBRATION_BATCH_SIZE} samples) on, "
             f"PreciseBN's test loss is within {CLOSE_LOSS:g} of the full training set's statistics (median over the "
             f"seeds; one batch: {format_number(median[0], 2)} off).")
 
