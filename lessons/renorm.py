@@ -160,7 +160,6 @@ def renorm_verdict(summary: RenormSummary) -> str:
 
 
 GHOST_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
-GHOST_FEATURES = 4
 GHOST_TRIALS = 1000  # a spread's sampling error is then ~1 %; 24 trials left ratios from 0.81 to 1.10
 
 
@@ -180,9 +179,8 @@ class GhostExperiment:
     ghost: np.ndarray
     small: np.ndarray
     full_batch: float
-    num_features: int = GHOST_FEATURES
-    ghost_error: np.ndarray | None = None  # standard errors of ghost and small (spread_error)
-    small_error: np.ndarray | None = None
+    ghost_error: np.ndarray  # the standard errors of ghost and small (spread_error)
+    small_error: np.ndarray
 
 
 def ghost_normalize(x: np.ndarray, group: int, eps: float = 1e-5) -> np.ndarray:
@@ -193,8 +191,7 @@ def ghost_normalize(x: np.ndarray, group: int, eps: float = 1e-5) -> np.ndarray:
     return normalize_forward(groups, stat_axes=(1,), param_bshape=(1, 1, channels), eps=eps)[0].reshape(x.shape)
 
 
-def ghost_experiment(*, ghost_sizes: tuple[int, ...] = GHOST_SIZES, batch_size: int = 256,
-                     num_features: int = GHOST_FEATURES,
+def ghost_experiment(*, ghost_sizes: tuple[int, ...] = GHOST_SIZES, batch_size: int = 256, num_features: int = 4,
                      trials: int = GHOST_TRIALS, eps: float = 1e-5, seed: int = 0) -> GhostExperiment:
     """Measure how noisy the normalization of one fixed sample is with Ghost BN, small batches and a full batch.
 
@@ -216,7 +213,7 @@ def ghost_experiment(*, ghost_sizes: tuple[int, ...] = GHOST_SIZES, batch_size: 
     ghost, ghost_error = np.array([probe_noise(batch_size, g) for g in ghost_sizes]).T
     small, small_error = np.array([probe_noise(g, g) for g in ghost_sizes]).T
     return GhostExperiment(tuple(ghost_sizes), batch_size, trials, ghost, small, probe_noise(batch_size, batch_size)[0],
-                           num_features, ghost_error, small_error)
+                           ghost_error, small_error)
 
 
 def spread_error(outputs: np.ndarray) -> float:
