@@ -34,6 +34,7 @@ from lessons.codegen import no_equivalent_message
 from lessons.torch_errors import TORCH_EPS_ERROR, pytorch_training_error
 
 DRIFTS = ("none", "linear", "sudden")
+STREAM_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # the batch sizes a stream can be drawn in (the page's choice)
 CONVENTIONS = ("pytorch", "keras")
 
 # Batch sizes for the batch-size experiment: roughly log-spaced from 1 to 256.

@@ -7,6 +7,7 @@ from lessons.format import format_number
 from lessons.running import (
     EVAL_CLOSE,
     SMALL_BATCH_SOURCE,
+    STREAM_BATCH_SIZES,
     UNRELIABLE_BELOW,
     BatchSizeSpread,
     StreamRun,
@@ -108,10 +109,7 @@ def eval_mode(run: StreamRun, gap: float, lag: float) -> str:
             f"{cause}")
 
 
-LARGEST_BATCH = 256  # the page's largest batch size (ui.training_controls.BATCH_SIZE_OPTIONS)
-
-
-def noise_cause(settings) -> str:
+def noise_cause(settings: StreamSettings) -> str:
     """Why the running statistics are noisy at these settings, and what would steady them."""
     m, momentum = settings.batch_size, settings.momentum
     if momentum is None:
@@ -123,7 +121,7 @@ def noise_cause(settings) -> str:
     else:
         held = f"average estimates from batches of {m}"
         remedies = ["a smaller momentum"]
-    if m < LARGEST_BATCH:
+    if m < max(STREAM_BATCH_SIZES):
         remedies.insert(0, "larger batches")
     return f"Most of it is noise: the running statistics {held}, and {' or '.join(remedies)} make them steadier."
 

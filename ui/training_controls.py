@@ -7,14 +7,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from lessons.running import DRIFTS, Population, StreamSettings
+from lessons.running import DRIFTS, STREAM_BATCH_SIZES, Population, StreamSettings
 from ui.controls import bound, eps_control, momentum_control, seed_control
 
 DEFAULT_MEANS = (5.0, -2.0, 10.0, 0.0)
 DEFAULT_STDS = (2.0, 0.5, 3.0, 1.0)
 DRIFT_LABELS = {"none": "none", "linear": "linear (steady)", "sudden": "sudden shift at step k"}
 STD_FACTORS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
-BATCH_SIZE_OPTIONS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 LONG_RUN = 20_000  # samples per feature in a stream from which training shows a progress bar
 
@@ -68,7 +67,7 @@ def stream_controls(on_change: Callable[[], None]) -> None:
     fragment: its caption in the sidebar changes with it)."""
     sidebar = st.sidebar
     sidebar.subheader("Stream and layer")
-    bound(sidebar.select_slider, "Batch size m", key="m", options=BATCH_SIZE_OPTIONS, value=16, on_change=on_change,
+    bound(sidebar.select_slider, "Batch size m", key="m", options=STREAM_BATCH_SIZES, value=16, on_change=on_change,
           help="Samples per training batch. 1 shows what PyTorch does with a batch of one.")
     bound(sidebar.slider, "Steps (batches)", key="steps", min_value=10, max_value=MAX_STEPS, value=300, step=10,
           on_change=on_change, help="How many batches the layer trains on.")

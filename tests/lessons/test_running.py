@@ -14,6 +14,7 @@ from bn_core.functional import batch_norm
 from lessons import training_text
 from lessons.running import (
     BATCH_SIZES,
+    STREAM_BATCH_SIZES,
     Population,
     StreamSettings,
     batch_size_spread,
@@ -391,7 +392,7 @@ def test_the_noise_remedy_fits_the_settings():
     assert "the plain average of one estimate per batch of 2" in cumulative and "momentum make" not in cumulative
     _, last = eval_sentence(batch_size=2, momentum=1.0, population=steady)
     assert "the last batch's alone (momentum 1)" in last
-    largest = StreamSettings(steady, batch_size=training_text.LARGEST_BATCH, steps=10)
+    largest = StreamSettings(steady, batch_size=max(STREAM_BATCH_SIZES), steps=10)
     assert "larger batches" not in training_text.noise_cause(largest)
 
 

@@ -11,9 +11,7 @@ import pytest
 
 from bn_core.batchnorm import BatchNorm
 from charts.running import MAX_POINTS
-from lessons import training_text
 from tests.pages.conftest import assert_shows, open_page, shown_tables, shown_values
-from ui.training_controls import BATCH_SIZE_OPTIONS
 
 PAGE = "pages/3_Training_vs_Inference.py"
 # The page's default population: F0 ~ N(5, 2²), F1 ~ N(-2, 0.5²), from step 150 on the means move by +2σ
@@ -262,7 +260,3 @@ def test_eval_mode_says_close_only_when_the_running_statistics_are():
     assert not at.exception and not at.success
     (warning,) = [box.value for box in at.warning if "Eval mode" in box.value]
     assert "off by up to" in warning and "still hold 35% of their start values" in warning
-
-
-def test_the_noise_remedy_knows_the_largest_batch_size():
-    assert max(BATCH_SIZE_OPTIONS) == training_text.LARGEST_BATCH
